@@ -63,12 +63,13 @@ export function scoreInstrument(inst: Instrument, answers: Answers, options: Sco
   if (typeof answers !== "object" || answers === null || Array.isArray(answers)) {
     return { kind: "invalid", instrument: inst.id, problems: [{ code: "wrong-type", message: "answers must be an object of item id → value" }], critical: [] };
   }
-  const problems = checkAnswers(inst, answers);
+  const plan = planOf(inst);
+  const problems = checkAnswers(plan, answers);
   const critical = criticalItems(inst, answers);
   if (problems.length > 0) return { kind: "invalid", instrument: inst.id, problems, critical };
   switch (inst.scoring.method) {
     case "sum":
-      return scoreSum(inst, inst.scoring, answers, critical, options);
+      return scoreSum(plan, inst.scoring, answers, critical, options);
     case "asq":
       return scoreAsq(inst, inst.scoring, answers, critical);
     case "none": {
@@ -80,30 +81,95 @@ export function scoreInstrument(inst: Instrument, answers: Answers, options: Sco
 
 /** Item ids whose answer is one the instrument marks critical (PHQ-9 item 9 > 0, any ASQ "yes" or refusal). */
 export function criticalItems(inst: Instrument, answers: Answers): string[] {
-  return inst.items.filter((item) => item.critical && matchesAny(answers[item.id], item.critical.anyOf)).map((item) => item.id);
+  return matching(planOf(inst).critical, "critical", answers);
 }
 
 /** Item ids whose answer marks a concern (a warning sign ticked on a teacher checklist or a peer report). */
 export function concernItems(inst: Instrument, answers: Answers): string[] {
-  return inst.items.filter((item) => item.concern && matchesAny(answers[item.id], item.concern.anyOf)).map((item) => item.id);
+  return matching(planOf(inst).concern, "concern", answers);
 }
 
 /** Whether an item is shown, given the earlier answers (ASQ question 5 only after a positive 1-4). */
 export function isShown(item: Item, answers: Answers): boolean {
-  if (!item.showIf) return true;
-  const { anyIn } = item.showIf;
-  return item.showIf.items.some((ref) => matchesAny(answers[ref], anyIn));
+  const showIf = item.showIf;
+  if (!showIf) return true;
+  for (const ref of showIf.items) if (matchesAny(answers[ref], showIf.anyIn)) return true;
+  return false;
 }
 
 /** Required, shown items without an answer. */
 export function missingItems(inst: Instrument, answers: Answers): string[] {
-  return inst.items.filter((item) => !item.optional && isShown(item, answers) && isBlank(answers[item.id])).map((item) => item.id);
+  const out: string[] = [];
+  for (const p of planOf(inst).required) if (isBlank(answers[p.id]) && isShown(p.item, answers)) out.push(p.id);
+  return out;
 }
 
-function matchesAny(value: AnswerValue | undefined, anyOf: readonly OptionValue[]): boolean {
+/** What scoring needs of one item, worked out once per instrument. */
+interface ItemPlan {
+  readonly id: string;
+  readonly item: Item;
+  readonly allowed: ReadonlySet<OptionValue>;
+  /** Option value → item score after reverse keying; only for scored items. */
+  readonly score: ReadonlyMap<number, number> | null;
+  readonly critical: ReadonlySet<OptionValue> | null;
+  readonly concern: ReadonlySet<OptionValue> | null;
+}
+
+interface Plan {
+  readonly inst: Instrument;
+  readonly items: readonly ItemPlan[];
+  readonly byId: ReadonlyMap<string, ItemPlan>;
+  readonly required: readonly ItemPlan[];
+  readonly scored: readonly ItemPlan[];
+  readonly critical: readonly ItemPlan[];
+  readonly concern: readonly ItemPlan[];
+}
+
+const plans = new WeakMap<Instrument, Plan>();
+
+function planOf(inst: Instrument): Plan {
+  let plan = plans.get(inst);
+  if (plan) return plan;
+  const items = inst.items.map((item): ItemPlan => {
+    const values = (item.options ?? inst.options ?? []).map((o) => o.value);
+    const numbers = numericOptions(inst, item);
+    const [min, max] = [Math.min(...numbers), Math.max(...numbers)];
+    return {
+      id: item.id,
+      item,
+      allowed: new Set(values),
+      score: item.scored ? new Map(numbers.map((v) => [v, item.reverse ? max + min - v : v])) : null,
+      critical: item.critical ? new Set(item.critical.anyOf) : null,
+      concern: item.concern ? new Set(item.concern.anyOf) : null,
+    };
+  });
+  plan = {
+    inst,
+    items,
+    byId: new Map(items.map((p) => [p.id, p])),
+    required: items.filter((p) => !p.item.optional),
+    scored: items.filter((p) => p.score !== null),
+    critical: items.filter((p) => p.critical !== null),
+    concern: items.filter((p) => p.concern !== null),
+  };
+  plans.set(inst, plan);
+  return plan;
+}
+
+function matching(items: readonly ItemPlan[], key: "critical" | "concern", answers: Answers): string[] {
+  const out: string[] = [];
+  for (const p of items) if (matchesAny(answers[p.id], p[key]!)) out.push(p.id);
+  return out;
+}
+
+function matchesAny(value: AnswerValue | undefined, anyOf: ReadonlySet<OptionValue> | readonly OptionValue[]): boolean {
   if (value === null || value === undefined) return false;
-  if (Array.isArray(value)) return value.some((v) => anyOf.includes(v));
-  return anyOf.includes(value as OptionValue);
+  const has = (v: OptionValue) => (anyOf instanceof Set ? anyOf.has(v) : (anyOf as readonly OptionValue[]).includes(v));
+  if (Array.isArray(value)) {
+    for (const v of value) if (has(v)) return true;
+    return false;
+  }
+  return has(value as OptionValue);
 }
 
 function isBlank(value: AnswerValue | undefined): boolean {
@@ -112,37 +178,37 @@ function isBlank(value: AnswerValue | undefined): boolean {
 
 const MAX_TEXT = 10_000;
 
-function checkAnswers(inst: Instrument, answers: Answers): ScoreProblem[] {
+function checkAnswers(plan: Plan, answers: Answers): ScoreProblem[] {
   const problems: ScoreProblem[] = [];
-  const byId = new Map(inst.items.map((item) => [item.id, item]));
-  for (const [id, value] of Object.entries(answers)) {
-    const item = byId.get(id);
-    if (!item) {
-      problems.push({ code: "unknown-item", item: id, message: `${inst.id} has no item "${id}"` });
+  for (const id of Object.keys(answers)) {
+    const p = plan.byId.get(id);
+    if (!p) {
+      problems.push({ code: "unknown-item", item: id, message: `${plan.inst.id} has no item "${id}"` });
       continue;
     }
+    const value = answers[id];
     if (isBlank(value)) continue;
-    const problem = checkValue(inst, item, value as AnswerValue);
+    const problem = checkValue(p, value as AnswerValue);
     if (problem) problems.push(problem);
   }
   return problems;
 }
 
-function checkValue(inst: Instrument, item: Item, value: AnswerValue): ScoreProblem | undefined {
+function checkValue(p: ItemPlan, value: AnswerValue): ScoreProblem | undefined {
+  const { item, allowed } = p;
   const wrongType = (expected: string): ScoreProblem => ({ code: "wrong-type", item: item.id, message: `${item.id} expects ${expected}` });
-  const allowed = (item.options ?? inst.options ?? []).map((o) => o.value);
   const outOfRange = (v: unknown): ScoreProblem => ({
     code: "out-of-range",
     item: item.id,
-    message: `${item.id}: ${JSON.stringify(v)} is not one of ${allowed.map((a) => JSON.stringify(a)).join(", ")}`,
+    message: `${item.id}: ${JSON.stringify(v)} is not one of ${[...allowed].map((a) => JSON.stringify(a)).join(", ")}`,
   });
   switch (item.type) {
     case "single":
       if (typeof value !== "number" && typeof value !== "string") return wrongType("one option value");
-      return allowed.includes(value) ? undefined : outOfRange(value);
+      return allowed.has(value) ? undefined : outOfRange(value);
     case "multi": {
       if (!Array.isArray(value)) return wrongType("a list of option values");
-      const bad = value.find((v) => !allowed.includes(v));
+      const bad = value.find((v) => !allowed.has(v));
       if (bad !== undefined) return outOfRange(bad);
       return new Set(value).size === value.length ? undefined : { code: "out-of-range", item: item.id, message: `${item.id}: an option is repeated` };
     }
@@ -160,18 +226,27 @@ function checkValue(inst: Instrument, item: Item, value: AnswerValue): ScoreProb
 type SumScoring = Extract<Instrument["scoring"], { method: "sum" }>;
 type AsqScoring = Extract<Instrument["scoring"], { method: "asq" }>;
 
-function itemScore(inst: Instrument, item: Item, value: number): number {
-  if (!item.reverse) return value;
-  const values = numericOptions(inst, item);
-  return Math.max(...values) + Math.min(...values) - value;
-}
-
 function bandOf(bands: readonly { id: string; min: number; max: number }[] | undefined, total: number): string | undefined {
-  return bands?.find((b) => total >= b.min && total <= b.max)?.id;
+  if (!bands) return undefined;
+  for (const b of bands) if (total >= b.min && total <= b.max) return b.id;
+  return undefined;
 }
 
-function scoreSum(inst: Instrument, scoring: SumScoring, answers: Answers, critical: string[], options: ScoreOptions): ScoreResult {
-  const missing = missingItems(inst, answers).filter((id) => inst.items.find((it) => it.id === id)?.scored);
+function scoreSum(plan: Plan, scoring: SumScoring, answers: Answers, critical: string[], options: ScoreOptions): ScoreResult {
+  const inst = plan.inst;
+  const missing: string[] = [];
+  const scores = new Map<string, number>();
+  let total = 0;
+  for (const p of plan.scored) {
+    const value = answers[p.id];
+    if (typeof value === "number") {
+      const s = p.score!.get(value)!;
+      scores.set(p.id, s);
+      total += s;
+    } else if (!p.item.optional && isShown(p.item, answers)) {
+      missing.push(p.id);
+    }
+  }
   if (missing.length > scoring.missing.allowed) {
     return scoring.missing.beyond === "incomplete"
       ? { kind: "incomplete", instrument: inst.id, missing, critical }
@@ -182,24 +257,24 @@ function scoreSum(inst: Instrument, scoring: SumScoring, answers: Answers, criti
           problems: [{ code: "too-many-missing", message: `${missing.length} items blank (${missing.join(", ")}); at most ${scoring.missing.allowed} allowed` }],
         };
   }
-  const scores = new Map<string, number>();
-  for (const item of inst.items) {
-    const value = answers[item.id];
-    if (item.scored && typeof value === "number") scores.set(item.id, itemScore(inst, item, value));
+  let subscales: Record<string, SubscaleScore> | undefined;
+  if (inst.subscales.length > 0) {
+    subscales = {};
+    for (const sub of inst.subscales) {
+      if (options.level && sub.level && sub.level !== options.level) continue;
+      let subTotal = 0;
+      for (const id of sub.items) subTotal += scores.get(id) ?? 0;
+      const band = bandOf(sub.bands, subTotal);
+      subscales[sub.id] = band === undefined ? { total: subTotal } : { total: subTotal, band };
+    }
   }
-  let total = 0;
-  for (const s of scores.values()) total += s;
-
-  const subscales: Record<string, SubscaleScore> = {};
-  for (const sub of inst.subscales) {
-    if (options.level && sub.level && sub.level !== options.level) continue;
-    const subTotal = sub.items.reduce((sum, id) => sum + (scores.get(id) ?? 0), 0);
-    const band = bandOf(sub.bands, subTotal);
-    subscales[sub.id] = band === undefined ? { total: subTotal } : { total: subTotal, band };
+  let flags: string[] | undefined;
+  if (scoring.flags.length > 0) {
+    flags = [];
+    for (const flag of scoring.flags) {
+      if (plan.scored.some((p) => flag.anyItemIn.includes(answers[p.id] as number))) flags.push(flag.id);
+    }
   }
-  const flags = scoring.flags
-    .filter((flag) => inst.items.some((item) => item.scored && flag.anyItemIn.includes(answers[item.id] as number)))
-    .map((flag) => flag.id);
   const band = bandOf(scoring.bands, total);
   return {
     kind: "scored",
@@ -207,9 +282,9 @@ function scoreSum(inst: Instrument, scoring: SumScoring, answers: Answers, criti
     total,
     ...(band !== undefined && { band }),
     ...(scoring.percentFactor !== undefined && { percent: total * scoring.percentFactor }),
-    ...(inst.subscales.length > 0 && { subscales }),
+    ...(subscales && { subscales }),
     critical,
-    ...(scoring.flags.length > 0 && { flags }),
+    ...(flags && { flags }),
     ...(missing.length > 0 && { missing }),
   };
 }
