@@ -164,12 +164,13 @@ function matching(items: readonly ItemPlan[], key: "critical" | "concern", answe
 
 function matchesAny(value: AnswerValue | undefined, anyOf: ReadonlySet<OptionValue> | readonly OptionValue[]): boolean {
   if (value === null || value === undefined) return false;
-  const has = (v: OptionValue) => (anyOf instanceof Set ? anyOf.has(v) : (anyOf as readonly OptionValue[]).includes(v));
-  if (Array.isArray(value)) {
-    for (const v of value) if (has(v)) return true;
-    return false;
-  }
-  return has(value as OptionValue);
+  if (!Array.isArray(value)) return contains(anyOf, value as OptionValue);
+  for (const v of value) if (contains(anyOf, v)) return true;
+  return false;
+}
+
+function contains(anyOf: ReadonlySet<OptionValue> | readonly OptionValue[], value: OptionValue): boolean {
+  return anyOf instanceof Set ? anyOf.has(value) : (anyOf as readonly OptionValue[]).includes(value);
 }
 
 function isBlank(value: AnswerValue | undefined): boolean {
@@ -194,29 +195,31 @@ function checkAnswers(plan: Plan, answers: Answers): ScoreProblem[] {
   return problems;
 }
 
+function wrongType(item: Item, expected: string): ScoreProblem {
+  return { code: "wrong-type", item: item.id, message: `${item.id} expects ${expected}` };
+}
+
+function outOfRange(p: ItemPlan, value: unknown): ScoreProblem {
+  const allowed = [...p.allowed].map((a) => JSON.stringify(a)).join(", ");
+  return { code: "out-of-range", item: p.id, message: `${p.id}: ${JSON.stringify(value)} is not one of ${allowed}` };
+}
+
 function checkValue(p: ItemPlan, value: AnswerValue): ScoreProblem | undefined {
   const { item, allowed } = p;
-  const wrongType = (expected: string): ScoreProblem => ({ code: "wrong-type", item: item.id, message: `${item.id} expects ${expected}` });
-  const outOfRange = (v: unknown): ScoreProblem => ({
-    code: "out-of-range",
-    item: item.id,
-    message: `${item.id}: ${JSON.stringify(v)} is not one of ${[...allowed].map((a) => JSON.stringify(a)).join(", ")}`,
-  });
   switch (item.type) {
     case "single":
-      if (typeof value !== "number" && typeof value !== "string") return wrongType("one option value");
-      return allowed.has(value) ? undefined : outOfRange(value);
+      if (typeof value !== "number" && typeof value !== "string") return wrongType(item, "one option value");
+      return allowed.has(value) ? undefined : outOfRange(p, value);
     case "multi": {
-      if (!Array.isArray(value)) return wrongType("a list of option values");
-      const bad = value.find((v) => !allowed.has(v));
-      if (bad !== undefined) return outOfRange(bad);
+      if (!Array.isArray(value)) return wrongType(item, "a list of option values");
+      for (const v of value) if (!allowed.has(v)) return outOfRange(p, v);
       return new Set(value).size === value.length ? undefined : { code: "out-of-range", item: item.id, message: `${item.id}: an option is repeated` };
     }
     case "text":
-      if (typeof value !== "string") return wrongType("text");
+      if (typeof value !== "string") return wrongType(item, "text");
       return value.length <= MAX_TEXT ? undefined : { code: "out-of-range", item: item.id, message: `${item.id}: text longer than ${MAX_TEXT} characters` };
     case "number":
-      if (typeof value !== "number" || !Number.isInteger(value)) return wrongType("a whole number");
+      if (typeof value !== "number" || !Number.isInteger(value)) return wrongType(item, "a whole number");
       return value >= (item.min ?? -Infinity) && value <= (item.max ?? Infinity)
         ? undefined
         : { code: "out-of-range", item: item.id, message: `${item.id}: ${value} is outside ${item.min}..${item.max}` };
@@ -272,7 +275,12 @@ function scoreSum(plan: Plan, scoring: SumScoring, answers: Answers, critical: s
   if (scoring.flags.length > 0) {
     flags = [];
     for (const flag of scoring.flags) {
-      if (plan.scored.some((p) => flag.anyItemIn.includes(answers[p.id] as number))) flags.push(flag.id);
+      for (const p of plan.scored) {
+        if (flag.anyItemIn.includes(answers[p.id] as number)) {
+          flags.push(flag.id);
+          break;
+        }
+      }
     }
   }
   const band = bandOf(scoring.bands, total);
@@ -295,14 +303,20 @@ function scoreSum(plan: Plan, scoring: SumScoring, answers: Answers, critical: s
  * question 5 "yes" after four "no" answers is acute with the note "inconsistent", and a refusal of
  * question 5 is acute with the note "acuity-refused".
  */
+/** ASQ toolkit: "yes", and for youth a refusal, count as positive. */
+function isAsqPositive(value: AnswerValue | undefined): boolean {
+  return value === "yes" || value === "refused";
+}
+
 function scoreAsq(inst: Instrument, scoring: AsqScoring, answers: Answers, critical: string[]): ScoreResult {
-  const positive = (id: string) => answers[id] === "yes" || answers[id] === "refused";
   const acuity = answers[scoring.acuity];
-  const screenPositive = scoring.screen.some(positive);
+  let screened = 0;
+  for (const id of scoring.screen) if (isAsqPositive(answers[id])) screened += 1;
+  const screenPositive = screened > 0;
+  const total = screened + (isAsqPositive(acuity) ? 1 : 0);
   const missing = missingItems(inst, answers);
-  const [negative, nonAcute, acute] = scoring.bands.map((b) => b.id) as [string, string, string];
-  const total = [...scoring.screen, scoring.acuity].filter(positive).length;
-  if (acuity === "yes" || acuity === "refused") {
+  const [negative, nonAcute, acute] = [scoring.bands[0]!.id, scoring.bands[1]!.id, scoring.bands[2]!.id];
+  if (isAsqPositive(acuity)) {
     const notes = [...(screenPositive ? [] : ["inconsistent"]), ...(acuity === "refused" ? ["acuity-refused"] : []), ...(missing.length > 0 ? ["incomplete"] : [])];
     return { kind: "scored", instrument: inst.id, total, band: acute, critical, ...(notes.length > 0 && { notes }), ...(missing.length > 0 && { missing }) };
   }

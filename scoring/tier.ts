@@ -6,7 +6,7 @@
  * response can only add a yellow "re-screen" reason, and critical answers are read from the score
  * results whatever the validity step said.
  */
-import type { BandMatch, Condition, Tier, TierPolicy } from "./policy";
+import type { BandMatch, Condition, Rule, Tier, TierPolicy } from "./policy";
 import { tierRank } from "./policy";
 import type { ScoreResult } from "./score";
 import type { ValidityResult } from "./validity";
@@ -55,18 +55,18 @@ export interface TierResult {
 
 /** Places one student in a tier under the policy. Pure; reasons are ordered red first, in policy order. */
 export function assignTier(evidence: Evidence, policy: TierPolicy): TierResult {
-  const ctx = { evidence, policy };
-  const matched = policy.rules.flatMap((rule) => {
-    const found = evaluate(rule.when, ctx);
-    return found ? [{ rule, evidence: found.join("; ") }] : [];
-  });
+  const { rules } = compiledPolicy(policy);
+  const ctx: Context = { evidence, policy, self: undefined, observers: undefined };
+  const matched: { rule: Rule; node: Node }[] = [];
+  for (const entry of rules) if (entry.node.test(ctx)) matched.push(entry);
+  if (matched.length === 0) return { tier: "none", reasons: [], policyVersion: policy.version, acute: false };
+  // Evidence text is only worked out for the rules that matched: most students match none.
   matched.sort((a, b) => tierRank(b.rule.tier) - tierRank(a.rule.tier));
-  const top = matched[0];
   return {
-    tier: top ? top.rule.tier : "none",
-    reasons: matched.map(({ rule, evidence: text }) => ({ rule: rule.id, tier: rule.tier, evidence: text })),
+    tier: matched[0]!.rule.tier,
+    reasons: matched.map(({ rule, node }) => ({ rule: rule.id, tier: rule.tier, evidence: node.explain(ctx).join("; ") })),
     policyVersion: policy.version,
-    acute: matched.some((m) => m.rule.acute),
+    acute: matched.some(({ rule }) => rule.acute),
   };
 }
 
@@ -79,28 +79,165 @@ export function observationConcerned(observation: ObservationEvidence, policy: T
 
 /** Whether the student's own answers count as one informant concerned (the policy's selfConcern). */
 export function selfConcerned(evidence: Evidence, policy: TierPolicy): boolean {
-  return evaluate(policy.selfConcern, { evidence, policy }) !== null;
+  return isSelfConcerned({ evidence, policy, self: undefined, observers: undefined });
 }
 
-/** The distinct observers (by role and id) who are concerned. */
+/** The distinct observers (as "role:id") who are concerned. */
 export function concernedObservers(evidence: Evidence, policy: TierPolicy): string[] {
-  const ids = new Set<string>();
-  for (const obs of evidence.observations) {
-    if (observationConcerned(obs, policy)) ids.add(`${obs.informant.role}:${obs.informant.id}`);
-  }
-  return [...ids];
+  return [...observersOf({ evidence, policy, self: undefined, observers: undefined })];
 }
 
+/** One evaluation: the evidence, the policy, and the two derived facts, worked out at most once. */
 interface Context {
   readonly evidence: Evidence;
   readonly policy: TierPolicy;
+  self: boolean | undefined;
+  observers: ReadonlySet<string> | undefined;
 }
 
-/** The score results a condition on `instrument` can see: the self-report and any teacher screener. */
-function resultsFor(instrument: string, evidence: Evidence): ScoreResult[] {
+function isSelfConcerned(ctx: Context): boolean {
+  ctx.self ??= compiledPolicy(ctx.policy).selfConcern.test(ctx);
+  return ctx.self;
+}
+
+function observersOf(ctx: Context): ReadonlySet<string> {
+  if (!ctx.observers) {
+    const ids = new Set<string>();
+    for (const obs of ctx.evidence.observations) {
+      if (observationConcerned(obs, ctx.policy)) ids.add(`${obs.informant.role}:${obs.informant.id}`);
+    }
+    ctx.observers = ids;
+  }
+  return ctx.observers;
+}
+
+const roleOf = (id: string): string => id.slice(0, id.indexOf(":"));
+
+/**
+ * A compiled condition: `test` is the hot path (no allocation); `explain` gives the evidence text and is
+ * only called on a condition whose test holds. Both live in the same case below so they cannot drift.
+ */
+interface Node {
+  readonly test: (ctx: Context) => boolean;
+  readonly explain: (ctx: Context) => string[];
+}
+
+interface CompiledPolicy {
+  readonly rules: readonly { readonly rule: Rule; readonly node: Node }[];
+  readonly selfConcern: Node;
+}
+
+const compiled = new WeakMap<TierPolicy, CompiledPolicy>();
+
+/** The policy's conditions as predicates, built once per policy. */
+function compiledPolicy(policy: TierPolicy): CompiledPolicy {
+  let c = compiled.get(policy);
+  if (!c) {
+    c = { rules: policy.rules.map((rule) => ({ rule, node: compile(rule.when) })), selfConcern: compile(policy.selfConcern) };
+    compiled.set(policy, c);
+  }
+  return c;
+}
+
+/** Whether any result for the instrument (self-report, then teacher screeners) satisfies `ok`. */
+function anyResult(evidence: Evidence, instrument: string, ok: (r: ScoreResult) => boolean): boolean {
   const own = evidence.selfReport[instrument];
-  const observed = evidence.observations.flatMap((obs) => (obs.instrument === instrument && obs.score ? [obs.score] : []));
-  return own ? [own, ...observed] : observed;
+  if (own && ok(own)) return true;
+  for (const obs of evidence.observations) if (obs.instrument === instrument && obs.score && ok(obs.score)) return true;
+  return false;
+}
+
+/** The results for the instrument that satisfy `ok`, described for a counselor. */
+function describeResults(evidence: Evidence, instrument: string, subscale: string | undefined, ok: (r: ScoreResult) => boolean): string[] {
+  const all = [evidence.selfReport[instrument], ...evidence.observations.map((obs) => (obs.instrument === instrument ? obs.score : undefined))];
+  return all.filter((r): r is ScoreResult & { kind: "scored" } => r !== undefined && r.kind === "scored" && ok(r)).map((r) => describe(r, subscale));
+}
+
+function scoreValue(r: ScoreResult, subscale: string | undefined, field: "total" | "percent" | undefined): number | undefined {
+  if (r.kind !== "scored") return undefined;
+  return subscale ? r.subscales?.[subscale]?.total : field === "percent" ? r.percent : r.total;
+}
+
+function compile(cond: Condition): Node {
+  if ("band" in cond) {
+    const match = cond.band;
+    const ok = (r: ScoreResult) => bandMatches(r, match);
+    return { test: (ctx) => anyResult(ctx.evidence, match.instrument, ok), explain: (ctx) => describeResults(ctx.evidence, match.instrument, match.subscale, ok) };
+  }
+  if ("score" in cond) {
+    const { instrument, subscale, field } = cond.score;
+    const ok = (r: ScoreResult) => {
+      const value = scoreValue(r, subscale, field);
+      return value !== undefined && withinBounds(value, cond.score);
+    };
+    return { test: (ctx) => anyResult(ctx.evidence, instrument, ok), explain: (ctx) => describeResults(ctx.evidence, instrument, subscale, ok) };
+  }
+  if ("critical" in cond) {
+    const { instrument, item } = cond.critical;
+    const hits = (ctx: Context) => (ctx.evidence.selfReport[instrument]?.critical ?? []).filter((id) => item === undefined || id === item);
+    return {
+      test: (ctx) => {
+        const critical = ctx.evidence.selfReport[instrument]?.critical;
+        return critical !== undefined && (item === undefined ? critical.length > 0 : critical.includes(item));
+      },
+      explain: (ctx) => [`${instrument} critical answer: ${hits(ctx).join(", ")}`],
+    };
+  }
+  if ("flag" in cond) {
+    const { instrument, flag } = cond.flag;
+    return {
+      test: (ctx) => {
+        const r = ctx.evidence.selfReport[instrument];
+        return r?.kind === "scored" && r.flags !== undefined && r.flags.includes(flag);
+      },
+      explain: () => [`${instrument} ${flag}`],
+    };
+  }
+  if ("criticalObservation" in cond) {
+    return {
+      test: (ctx) => ctx.evidence.observations.some((obs) => obs.critical.length > 0),
+      explain: (ctx) => ctx.evidence.observations.filter((obs) => obs.critical.length > 0).map((obs) => `${obs.informant.role} ${obs.instrument}: ${obs.critical.join(", ")}`),
+    };
+  }
+  if ("informants" in cond) {
+    const { gte } = cond.informants;
+    const who = (ctx: Context) => [...(isSelfConcerned(ctx) ? ["self"] : []), ...[...observersOf(ctx)].map(roleOf)];
+    return {
+      test: (ctx) => (isSelfConcerned(ctx) ? 1 : 0) + observersOf(ctx).size >= gte,
+      explain: (ctx) => [`${who(ctx).length} informants concerned: ${who(ctx).join(", ")}`],
+    };
+  }
+  if ("observers" in cond) {
+    const { gte } = cond.observers;
+    return {
+      test: (ctx) => observersOf(ctx).size >= gte,
+      explain: (ctx) => [`${observersOf(ctx).size} observers concerned: ${[...observersOf(ctx)].map(roleOf).join(", ")}`],
+    };
+  }
+  if ("keyPopulation" in cond) {
+    const { gte } = cond.keyPopulation;
+    return { test: (ctx) => ctx.evidence.keyPopulation.length >= gte, explain: (ctx) => [`key population: ${ctx.evidence.keyPopulation.join(", ")}`] };
+  }
+  if ("deteriorated" in cond) {
+    const { instrument } = cond.deteriorated;
+    return { test: (ctx) => ctx.evidence.deteriorated.includes(instrument), explain: () => [`${instrument} reliably worse than last wave`] };
+  }
+  if ("questionable" in cond) {
+    return {
+      test: (ctx) => ctx.evidence.validity?.kind === "questionable",
+      explain: (ctx) => (ctx.evidence.validity?.kind === "questionable" ? ctx.evidence.validity.reasons.map((r) => `${r.code}: ${r.evidence}`) : []),
+    };
+  }
+  if ("all" in cond) {
+    const nodes = cond.all.map(compile);
+    return { test: (ctx) => nodes.every((n) => n.test(ctx)), explain: (ctx) => nodes.flatMap((n) => n.explain(ctx)) };
+  }
+  if ("any" in cond) {
+    const nodes = cond.any.map(compile);
+    return { test: (ctx) => nodes.some((n) => n.test(ctx)), explain: (ctx) => nodes.flatMap((n) => (n.test(ctx) ? n.explain(ctx) : [])) };
+  }
+  const inner = compile(cond.not);
+  return { test: (ctx) => !inner.test(ctx), explain: () => [] };
 }
 
 function bandMatches(result: ScoreResult, match: BandMatch): boolean {
@@ -120,74 +257,4 @@ function describe(result: ScoreResult & { kind: "scored" }, subscale?: string): 
   }
   const percent = result.percent !== undefined ? `, ${result.percent}%` : "";
   return `${result.instrument} ${result.total}${percent}${result.band ? ` (${result.band})` : ""}`;
-}
-
-/** Evaluates a condition: null when it does not hold, otherwise the evidence that made it hold. */
-function evaluate(cond: Condition, ctx: Context): string[] | null {
-  const { evidence, policy } = ctx;
-  if ("band" in cond) {
-    const hits = resultsFor(cond.band.instrument, evidence).filter((r) => bandMatches(r, cond.band));
-    return hits.length > 0 ? hits.map((r) => describe(r as ScoreResult & { kind: "scored" }, cond.band.subscale)) : null;
-  }
-  if ("score" in cond) {
-    const { instrument, subscale, field = "total" } = cond.score;
-    const hits = resultsFor(instrument, evidence).filter((r) => {
-      if (r.kind !== "scored") return false;
-      const value = subscale ? r.subscales?.[subscale]?.total : field === "percent" ? r.percent : r.total;
-      return value !== undefined && withinBounds(value, cond.score);
-    });
-    return hits.length > 0 ? hits.map((r) => describe(r as ScoreResult & { kind: "scored" }, subscale)) : null;
-  }
-  if ("critical" in cond) {
-    const items = evidence.selfReport[cond.critical.instrument]?.critical ?? [];
-    const hits = cond.critical.item ? items.filter((id) => id === cond.critical.item) : items;
-    return hits.length > 0 ? [`${cond.critical.instrument} critical answer: ${hits.join(", ")}`] : null;
-  }
-  if ("flag" in cond) {
-    const result = evidence.selfReport[cond.flag.instrument];
-    return result?.kind === "scored" && result.flags?.includes(cond.flag.flag) ? [`${cond.flag.instrument} ${cond.flag.flag}`] : null;
-  }
-  if ("criticalObservation" in cond) {
-    const hits = evidence.observations.filter((obs) => obs.critical.length > 0);
-    return hits.length > 0 ? hits.map((obs) => `${obs.informant.role} ${obs.instrument}: ${obs.critical.join(", ")}`) : null;
-  }
-  if ("informants" in cond) {
-    const who = [...(selfConcerned(evidence, policy) ? ["self"] : []), ...concernedObservers(evidence, policy).map((id) => id.split(":")[0]!)];
-    return who.length >= cond.informants.gte ? [`${who.length} informants concerned: ${who.join(", ")}`] : null;
-  }
-  if ("observers" in cond) {
-    const who = concernedObservers(evidence, policy).map((id) => id.split(":")[0]!);
-    return who.length >= cond.observers.gte ? [`${who.length} observers concerned: ${who.join(", ")}`] : null;
-  }
-  if ("keyPopulation" in cond) {
-    return evidence.keyPopulation.length >= cond.keyPopulation.gte ? [`key population: ${evidence.keyPopulation.join(", ")}`] : null;
-  }
-  if ("deteriorated" in cond) {
-    return evidence.deteriorated.includes(cond.deteriorated.instrument) ? [`${cond.deteriorated.instrument} reliably worse than last wave`] : null;
-  }
-  if ("questionable" in cond) {
-    const v = evidence.validity;
-    return v?.kind === "questionable" ? v.reasons.map((r) => `${r.code}: ${r.evidence}`) : null;
-  }
-  if ("all" in cond) {
-    const parts: string[] = [];
-    for (const c of cond.all) {
-      const found = evaluate(c, ctx);
-      if (!found) return null;
-      parts.push(...found);
-    }
-    return parts;
-  }
-  if ("any" in cond) {
-    let matched = false;
-    const parts: string[] = [];
-    for (const c of cond.any) {
-      const found = evaluate(c, ctx);
-      if (!found) continue;
-      matched = true;
-      parts.push(...found);
-    }
-    return matched ? parts : null;
-  }
-  return evaluate(cond.not, ctx) ? null : [];
 }

@@ -6,7 +6,7 @@
  * A questionable response is re-screened (a yellow reason in the default policy); it never silences a
  * critical answer, which tier.ts reads from the score results whatever this step says.
  */
-import type { Instrument } from "../instruments/schema";
+import type { Instrument, Item } from "../instruments/schema";
 import { numericOptions } from "../instruments/schema";
 import type { Answers } from "./score";
 import { isShown } from "./score";
@@ -65,15 +65,44 @@ function isAnswered(value: unknown): boolean {
   return value !== null && value !== undefined && value !== "" && !(Array.isArray(value) && value.length === 0);
 }
 
+/** What the checks need of one instrument, worked out once. */
+interface Plan {
+  /** Items that take an answer other than free text (they count for speed). */
+  readonly timed: readonly Item[];
+  /** Scored single-choice items with their lowest and highest option value (straight-lining). */
+  readonly rated: readonly { readonly id: string; readonly min: number; readonly max: number }[];
+  readonly attention: readonly Item[];
+  readonly required: readonly Item[];
+}
+
+const plans = new WeakMap<Instrument, Plan>();
+
+function planOf(inst: Instrument): Plan {
+  let plan = plans.get(inst);
+  if (!plan) {
+    plan = {
+      timed: inst.items.filter((item) => item.type !== "text"),
+      rated: inst.items
+        .filter((item) => item.scored && item.type === "single")
+        .map((item) => ({ id: item.id, min: Math.min(...numericOptions(inst, item)), max: Math.max(...numericOptions(inst, item)) })),
+      attention: inst.items.filter((item) => item.attention),
+      required: inst.items.filter((item) => !item.optional),
+    };
+    plans.set(inst, plan);
+  }
+  return plan;
+}
+
 /** Average seconds per answered choice item over the timed pages, or undefined when nothing was timed. */
 function secondsPerItem(instruments: readonly Instrument[], answers: Readonly<Record<string, Answers | undefined>>, pages: readonly PageTiming[]): number | undefined {
   let ms = 0;
   let items = 0;
   for (const page of pages) {
-    const inst = instruments.find((i) => i.id === page.instrument);
+    const inst = findInstrument(instruments, page.instrument);
     const given = answers[page.instrument];
     if (!inst || !given || !(page.endedAt >= page.startedAt)) continue;
-    const answered = inst.items.filter((item) => item.type !== "text" && isAnswered(given[item.id])).length;
+    let answered = 0;
+    for (const item of planOf(inst).timed) if (isAnswered(given[item.id])) answered += 1;
     if (answered === 0) continue;
     ms += page.endedAt - page.startedAt;
     items += answered;
@@ -81,18 +110,22 @@ function secondsPerItem(instruments: readonly Instrument[], answers: Readonly<Re
   return items === 0 ? undefined : ms / 1000 / items;
 }
 
+function findInstrument(instruments: readonly Instrument[], id: string): Instrument | undefined {
+  for (const inst of instruments) if (inst.id === id) return inst;
+  return undefined;
+}
+
 /** All scored items of the instrument at its lowest or at its highest option value. */
 function extreme(inst: Instrument, given: Answers): "min" | "max" | undefined {
-  const scored = inst.items.filter((item) => item.scored && item.type === "single");
-  if (scored.length < 3) return undefined;
+  const rated = planOf(inst).rated;
+  if (rated.length < 3) return undefined;
   let atMin = true;
   let atMax = true;
-  for (const item of scored) {
+  for (const item of rated) {
     const value = given[item.id];
     if (typeof value !== "number") return undefined;
-    const values = numericOptions(inst, item);
-    atMin &&= value === Math.min(...values);
-    atMax &&= value === Math.max(...values);
+    atMin &&= value === item.min;
+    atMax &&= value === item.max;
   }
   return atMax ? "max" : atMin ? "min" : undefined;
 }
@@ -102,26 +135,31 @@ function extreme(inst: Instrument, given: Answers): "min" | "max" | undefined {
  * symptom scale at its maximum (or both at their minimum) cannot both be meant.
  */
 function straightLined(instruments: readonly Instrument[], answers: Readonly<Record<string, Answers | undefined>>): string | undefined {
-  const extremes = instruments.flatMap((inst) => {
+  const sides = new Map<Instrument, "min" | "max">();
+  for (const inst of instruments) {
     const given = answers[inst.id];
     const side = given && inst.direction !== "none" ? extreme(inst, given) : undefined;
-    return side ? [{ inst, side }] : [];
-  });
-  for (const well of extremes.filter((e) => e.inst.direction === "wellbeing")) {
-    const clash = extremes.filter((e) => e.inst.direction === "symptom" && e.side === well.side);
-    if (clash.length > 0) return `${well.inst.id} all ${well.side} with ${clash.map((e) => e.inst.id).join(", ")} all ${well.side}`;
+    if (side) sides.set(inst, side);
+  }
+  for (const [well, side] of sides) {
+    if (well.direction !== "wellbeing") continue;
+    const clash = [...sides].filter(([inst, s]) => inst.direction === "symptom" && s === side).map(([inst]) => inst.id);
+    if (clash.length > 0) return `${well.id} all ${side} with ${clash.join(", ")} all ${side}`;
   }
   return undefined;
 }
 
 function failedAttention(instruments: readonly Instrument[], answers: Readonly<Record<string, Answers | undefined>>): string[] {
-  return instruments.flatMap((inst) =>
-    inst.items.flatMap((item) => {
-      if (!item.attention) return [];
+  const failed: string[] = [];
+  for (const inst of instruments) {
+    for (const item of planOf(inst).attention) {
       const given = answers[inst.id]?.[item.id];
-      return given === item.attention.expected ? [] : [`${inst.id}.${item.id}: answered ${JSON.stringify(given ?? null)}, asked for ${JSON.stringify(item.attention.expected)}`];
-    }),
-  );
+      if (given !== item.attention!.expected) {
+        failed.push(`${inst.id}.${item.id}: answered ${JSON.stringify(given ?? null)}, asked for ${JSON.stringify(item.attention!.expected)}`);
+      }
+    }
+  }
+  return failed;
 }
 
 function missingShare(instruments: readonly Instrument[], answers: Readonly<Record<string, Answers | undefined>>): { blank: number; required: number } {
@@ -129,8 +167,8 @@ function missingShare(instruments: readonly Instrument[], answers: Readonly<Reco
   let required = 0;
   for (const inst of instruments) {
     const given = answers[inst.id] ?? {};
-    for (const item of inst.items) {
-      if (item.optional || !isShown(item, given)) continue;
+    for (const item of planOf(inst).required) {
+      if (!isShown(item, given)) continue;
       required += 1;
       if (!isAnswered(given[item.id])) blank += 1;
     }
