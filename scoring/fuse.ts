@@ -15,7 +15,7 @@ import { tierRank } from "./policy";
 import type { Answers, ScoreOptions, ScoreResult } from "./score";
 import { concernItems, criticalItems, scoreInstrument } from "./score";
 import type { Evidence, InformantRole, ObservationEvidence, Reason } from "./tier";
-import { assignTier, concernedObservers, selfConcerned } from "./tier";
+import { assessTier } from "./tier";
 import type { ValidityResult } from "./validity";
 
 /** One wave's scored self-report for a student. */
@@ -80,10 +80,9 @@ export interface WatchEntry {
 /** Fuses everything known about one student into a watch-list entry. Pure. */
 export function fuseStudent(input: FuseInput, ctx: FuseContext): WatchEntry {
   const change = changesSince(input, ctx);
-  const deteriorated = Object.entries(change)
-    .filter(([, c]) => c.rci.direction === "deteriorated")
-    .map(([id]) => id);
-  const keyPopulation = [...new Set([...input.keyPopulation, ...input.observations.flatMap((o) => o.keyPopulation ?? [])])].sort();
+  const deteriorated: string[] = [];
+  for (const id in change) if (change[id]!.rci.direction === "deteriorated") deteriorated.push(id);
+  const keyPopulation = keyPopulationOf(input);
   const evidence: Evidence = {
     selfReport: input.current?.scores ?? {},
     validity: input.current?.validity ?? null,
@@ -91,28 +90,39 @@ export function fuseStudent(input: FuseInput, ctx: FuseContext): WatchEntry {
     keyPopulation,
     deteriorated,
   };
-  const result = assignTier(evidence, ctx.policy);
-  const self = input.current !== null && selfConcerned(evidence, ctx.policy);
-  const observers = concernedObservers(evidence, ctx.policy);
+  const { result, self: selfConcerned, observers } = assessTier(evidence, ctx.policy);
+  const self = input.current !== null && selfConcerned;
   const disagree = input.current !== null && input.observations.length > 0 && self !== observers.length > 0;
-  const earliestObservation = input.observations.reduce<Date | null>((min, o) => (min === null || o.at < min ? o.at : min), null);
   return {
     studentId: input.studentId,
     tier: result.tier,
     reasons: result.reasons,
     policyVersion: result.policyVersion,
     acute: result.acute,
-    informants: [...(self ? ["self"] : []), ...observers.map((id) => id.slice(0, id.indexOf(":")))],
+    informants: self ? ["self", ...observers] : observers,
     disagree,
     change,
     deteriorated,
     keyPopulation,
     severity: severityOf(evidence, ctx.instruments),
-    since: input.openCase?.openedAt ?? input.flaggedSince ?? input.current?.submittedAt ?? earliestObservation,
+    since: input.openCase?.openedAt ?? input.flaggedSince ?? input.current?.submittedAt ?? earliestObservation(input.observations),
     movement: tierMovement(input.previous?.tier ?? null, result.tier),
     openCase: input.openCase !== null,
     listed: result.tier !== "none" || input.openCase !== null,
   };
+}
+
+/** The roster's categories and those teachers recorded, once each, sorted. */
+function keyPopulationOf(input: FuseInput): readonly string[] {
+  const recorded = input.observations.filter((o) => o.keyPopulation !== undefined && o.keyPopulation.length > 0);
+  if (recorded.length === 0) return input.keyPopulation;
+  return [...new Set([...input.keyPopulation, ...recorded.flatMap((o) => o.keyPopulation!)])].sort();
+}
+
+function earliestObservation(observations: readonly ObservationEvidence[]): Date | null {
+  let min: Date | null = null;
+  for (const o of observations) if (min === null || o.at < min) min = o.at;
+  return min;
 }
 
 /**
@@ -198,15 +208,17 @@ function maxTotal(inst: Instrument): number {
 }
 
 function severityOf(evidence: Evidence, instruments: ReadonlyMap<string, Instrument>): number {
-  const results = [...Object.values(evidence.selfReport), ...evidence.observations.flatMap((o) => (o.score ? [o.score] : []))];
   let severity = 0;
-  for (const r of results) {
-    const inst = instruments.get(r.instrument);
-    if (r.kind !== "scored" || !inst || inst.scoring.method !== "sum" || inst.direction === "none") continue;
-    const max = maxTotal(inst);
-    if (max === 0) continue;
-    const share = inst.direction === "wellbeing" ? 1 - r.total / max : r.total / max;
-    severity = Math.max(severity, share);
-  }
+  for (const id in evidence.selfReport) severity = Math.max(severity, severityShare(evidence.selfReport[id]!, instruments));
+  for (const o of evidence.observations) if (o.score) severity = Math.max(severity, severityShare(o.score, instruments));
   return severity;
+}
+
+/** How far into its possible range a sum score is, 0-1, with well-being reversed; 0 for anything else. */
+function severityShare(r: ScoreResult, instruments: ReadonlyMap<string, Instrument>): number {
+  const inst = instruments.get(r.instrument);
+  if (r.kind !== "scored" || !inst || inst.scoring.method !== "sum" || inst.direction === "none") return 0;
+  const max = maxTotal(inst);
+  if (max === 0) return 0;
+  return inst.direction === "wellbeing" ? 1 - r.total / max : r.total / max;
 }

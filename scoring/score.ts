@@ -4,7 +4,7 @@
  * The rules come from the instrument data (items, options, reverse keys, subscales, bands, critical
  * answers); this file only walks it. See instruments/*.ts for the sources of each rule.
  */
-import type { Instrument, Item, OptionValue, SchoolLevel } from "../instruments/schema";
+import type { Instrument, Item, OptionValue, SchoolLevel, Subscale } from "../instruments/schema";
 import { numericOptions } from "../instruments/schema";
 
 /** What a respondent gave for one item: an option value, several (multi), free text, or nothing. */
@@ -123,6 +123,7 @@ interface Plan {
   readonly scored: readonly ItemPlan[];
   readonly critical: readonly ItemPlan[];
   readonly concern: readonly ItemPlan[];
+  readonly subscales: readonly { readonly sub: Subscale; readonly items: readonly ItemPlan[] }[];
 }
 
 const plans = new WeakMap<Instrument, Plan>();
@@ -151,6 +152,7 @@ function planOf(inst: Instrument): Plan {
     scored: items.filter((p) => p.score !== null),
     critical: items.filter((p) => p.critical !== null),
     concern: items.filter((p) => p.concern !== null),
+    subscales: inst.subscales.map((sub) => ({ sub, items: items.filter((p) => p.score !== null && sub.items.includes(p.id)) })),
   };
   plans.set(inst, plan);
   return plan;
@@ -237,20 +239,14 @@ function bandOf(bands: readonly { id: string; min: number; max: number }[] | und
 
 function scoreSum(plan: Plan, scoring: SumScoring, answers: Answers, critical: string[], options: ScoreOptions): ScoreResult {
   const inst = plan.inst;
-  const missing: string[] = [];
-  const scores = new Map<string, number>();
+  let missing: string[] | undefined;
   let total = 0;
   for (const p of plan.scored) {
     const value = answers[p.id];
-    if (typeof value === "number") {
-      const s = p.score!.get(value)!;
-      scores.set(p.id, s);
-      total += s;
-    } else if (!p.item.optional && isShown(p.item, answers)) {
-      missing.push(p.id);
-    }
+    if (typeof value === "number") total += p.score!.get(value)!;
+    else if (!p.item.optional && isShown(p.item, answers)) (missing ??= []).push(p.id);
   }
-  if (missing.length > scoring.missing.allowed) {
+  if (missing && missing.length > scoring.missing.allowed) {
     return scoring.missing.beyond === "incomplete"
       ? { kind: "incomplete", instrument: inst.id, missing, critical }
       : {
@@ -260,41 +256,33 @@ function scoreSum(plan: Plan, scoring: SumScoring, answers: Answers, critical: s
           problems: [{ code: "too-many-missing", message: `${missing.length} items blank (${missing.join(", ")}); at most ${scoring.missing.allowed} allowed` }],
         };
   }
-  let subscales: Record<string, SubscaleScore> | undefined;
-  if (inst.subscales.length > 0) {
-    subscales = {};
-    for (const sub of inst.subscales) {
-      if (options.level && sub.level && sub.level !== options.level) continue;
-      let subTotal = 0;
-      for (const id of sub.items) subTotal += scores.get(id) ?? 0;
-      const band = bandOf(sub.bands, subTotal);
-      subscales[sub.id] = band === undefined ? { total: subTotal } : { total: subTotal, band };
-    }
-  }
-  let flags: string[] | undefined;
-  if (scoring.flags.length > 0) {
-    flags = [];
-    for (const flag of scoring.flags) {
-      for (const p of plan.scored) {
-        if (flag.anyItemIn.includes(answers[p.id] as number)) {
-          flags.push(flag.id);
-          break;
-        }
-      }
-    }
-  }
+  // Built field by field, in a fixed key order, so the printed JSON is stable and nothing is spread.
+  const result: { -readonly [K in keyof ScoredResult]?: ScoredResult[K] } = { kind: "scored", instrument: inst.id, total };
   const band = bandOf(scoring.bands, total);
-  return {
-    kind: "scored",
-    instrument: inst.id,
-    total,
-    ...(band !== undefined && { band }),
-    ...(scoring.percentFactor !== undefined && { percent: total * scoring.percentFactor }),
-    ...(subscales && { subscales }),
-    critical,
-    ...(flags && { flags }),
-    ...(missing.length > 0 && { missing }),
-  };
+  if (band !== undefined) result.band = band;
+  if (scoring.percentFactor !== undefined) result.percent = total * scoring.percentFactor;
+  if (plan.subscales.length > 0) result.subscales = scoreSubscales(plan, answers, options);
+  result.critical = critical;
+  if (scoring.flags.length > 0) result.flags = scoring.flags.filter((flag) => plan.scored.some((p) => flag.anyItemIn.includes(answers[p.id] as number))).map((flag) => flag.id);
+  if (missing) result.missing = missing;
+  return result as ScoredResult;
+}
+
+type ScoredResult = Extract<ScoreResult, { kind: "scored" }>;
+
+function scoreSubscales(plan: Plan, answers: Answers, options: ScoreOptions): Record<string, SubscaleScore> {
+  const out: Record<string, SubscaleScore> = {};
+  for (const { sub, items } of plan.subscales) {
+    if (options.level && sub.level && sub.level !== options.level) continue;
+    let total = 0;
+    for (const p of items) {
+      const value = answers[p.id];
+      if (typeof value === "number") total += p.score!.get(value)!;
+    }
+    const band = bandOf(sub.bands, total);
+    out[sub.id] = band === undefined ? { total } : { total, band };
+  }
+  return out;
 }
 
 /**

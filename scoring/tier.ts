@@ -55,19 +55,30 @@ export interface TierResult {
 
 /** Places one student in a tier under the policy. Pure; reasons are ordered red first, in policy order. */
 export function assignTier(evidence: Evidence, policy: TierPolicy): TierResult {
+  return assessTier(evidence, policy).result;
+}
+
+/**
+ * The tier and the two facts the watch list needs besides it, from one evaluation: whether the student's
+ * own answers count as an informant concerned, and the roles of the concerned observers (one per person).
+ */
+export function assessTier(evidence: Evidence, policy: TierPolicy): { result: TierResult; self: boolean; observers: string[] } {
   const { rules } = compiledPolicy(policy);
   const ctx: Context = { evidence, policy, self: undefined, observers: undefined };
   const matched: { rule: Rule; node: Node }[] = [];
   for (const entry of rules) if (entry.node.test(ctx)) matched.push(entry);
-  if (matched.length === 0) return { tier: "none", reasons: [], policyVersion: policy.version, acute: false };
+  const self = isSelfConcerned(ctx);
+  const observers = observersOf(ctx).size === 0 ? [] : [...observersOf(ctx)].map(roleOf);
+  if (matched.length === 0) return { result: { tier: "none", reasons: [], policyVersion: policy.version, acute: false }, self, observers };
   // Evidence text is only worked out for the rules that matched: most students match none.
   matched.sort((a, b) => tierRank(b.rule.tier) - tierRank(a.rule.tier));
-  return {
+  const result: TierResult = {
     tier: matched[0]!.rule.tier,
     reasons: matched.map(({ rule, node }) => ({ rule: rule.id, tier: rule.tier, evidence: node.explain(ctx).join("; ") })),
     policyVersion: policy.version,
     acute: matched.some(({ rule }) => rule.acute),
   };
+  return { result, self, observers };
 }
 
 /** Whether an observation counts its informant as concerned under the policy. */
@@ -75,16 +86,6 @@ export function observationConcerned(observation: ObservationEvidence, policy: T
   if (observation.critical.length > 0 || observation.concerns.length > 0) return true;
   const score = observation.score;
   return score !== undefined && policy.screenerConcern.some((match) => match.instrument === observation.instrument && bandMatches(score, match));
-}
-
-/** Whether the student's own answers count as one informant concerned (the policy's selfConcern). */
-export function selfConcerned(evidence: Evidence, policy: TierPolicy): boolean {
-  return isSelfConcerned({ evidence, policy, self: undefined, observers: undefined });
-}
-
-/** The distinct observers (as "role:id") who are concerned. */
-export function concernedObservers(evidence: Evidence, policy: TierPolicy): string[] {
-  return [...observersOf({ evidence, policy, self: undefined, observers: undefined })];
 }
 
 /** One evaluation: the evidence, the policy, and the two derived facts, worked out at most once. */
@@ -195,7 +196,10 @@ function compile(cond: Condition): Node {
   }
   if ("criticalObservation" in cond) {
     return {
-      test: (ctx) => ctx.evidence.observations.some((obs) => obs.critical.length > 0),
+      test: (ctx) => {
+        for (const obs of ctx.evidence.observations) if (obs.critical.length > 0) return true;
+        return false;
+      },
       explain: (ctx) => ctx.evidence.observations.filter((obs) => obs.critical.length > 0).map((obs) => `${obs.informant.role} ${obs.instrument}: ${obs.critical.join(", ")}`),
     };
   }
@@ -230,11 +234,19 @@ function compile(cond: Condition): Node {
   }
   if ("all" in cond) {
     const nodes = cond.all.map(compile);
-    return { test: (ctx) => nodes.every((n) => n.test(ctx)), explain: (ctx) => nodes.flatMap((n) => n.explain(ctx)) };
+    const test = (ctx: Context) => {
+      for (const n of nodes) if (!n.test(ctx)) return false;
+      return true;
+    };
+    return { test, explain: (ctx) => nodes.flatMap((n) => n.explain(ctx)) };
   }
   if ("any" in cond) {
     const nodes = cond.any.map(compile);
-    return { test: (ctx) => nodes.some((n) => n.test(ctx)), explain: (ctx) => nodes.flatMap((n) => (n.test(ctx) ? n.explain(ctx) : [])) };
+    const test = (ctx: Context) => {
+      for (const n of nodes) if (n.test(ctx)) return true;
+      return false;
+    };
+    return { test, explain: (ctx) => nodes.flatMap((n) => (n.test(ctx) ? n.explain(ctx) : [])) };
   }
   const inner = compile(cond.not);
   return { test: (ctx) => !inner.test(ctx), explain: () => [] };
