@@ -6,6 +6,7 @@ export default defineConfig({
   build: { outDir: "dist/app", sourcemap: true },
   test: {
     include: ["tests/**/*.test.ts", "tests/**/*.test.tsx"],
+    globalSetup: ["tests/global-setup.ts"],
     testTimeout: 30_000,
     hookTimeout: 60_000,
   },

@@ -1,0 +1,5 @@
+/** roster routes (being written). */
+import type { FastifyPluginAsync } from "fastify";
+import type { Deps } from "../../deps";
+
+export const rosterRoutes: FastifyPluginAsync<{ deps: Deps }> = async () => {};
