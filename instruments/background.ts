@@ -22,7 +22,7 @@ export const background = defineInstrument({
       id: "lives-with",
       type: "multi",
       text: {
-        "zh-CN": "上学期间,你平时和谁住在一起?(可以多选)",
+        "zh-CN": "上学期间，你平时和谁住在一起？（可以多选）",
         en: "During the school term, who do you usually live with? (choose all that apply)",
       },
       options: [
@@ -40,11 +40,11 @@ export const background = defineInstrument({
     {
       id: "boarding",
       type: "single",
-      text: { "zh-CN": "你在学校住宿吗?", en: "Do you board at school?" },
+      text: { "zh-CN": "你在学校住宿吗？", en: "Do you board at school?" },
       options: [
-        { value: "day", label: { "zh-CN": "不住校,每天回家", en: "No, I go home every day" } },
-        { value: "weekly", label: { "zh-CN": "住校,每周回家", en: "Yes, I go home every week" } },
-        { value: "longer", label: { "zh-CN": "住校,回家间隔更长", en: "Yes, I go home less often than weekly" } },
+        { value: "day", label: { "zh-CN": "不住校，每天回家", en: "No, I go home every day" } },
+        { value: "weekly", label: { "zh-CN": "住校，每周回家", en: "Yes, I go home every week" } },
+        { value: "longer", label: { "zh-CN": "住校，回家间隔更长", en: "Yes, I go home less often than weekly" } },
         { value: "prefer-not-to-say", label: { "zh-CN": "不想说", en: "Prefer not to say" } },
       ],
       scored: false,
@@ -54,7 +54,7 @@ export const background = defineInstrument({
       id: "parents-away",
       type: "single",
       text: {
-        "zh-CN": "你的爸爸妈妈是否在外地工作,一年中大部分时间不在家?",
+        "zh-CN": "你的爸爸妈妈是否在外地工作，一年中大部分时间不在家？",
         en: "Do your parents work away from home for most of the year?",
       },
       options: [

@@ -35,15 +35,15 @@ export const peerConcern = defineInstrument({
     {
       id: "concerns",
       type: "multi",
-      text: { "zh-CN": "你注意到了什么?(可以多选)", en: "What have you noticed? (choose all that apply)" },
+      text: { "zh-CN": "你注意到了什么？（可以多选）", en: "What have you noticed? (choose all that apply)" },
       options: [
         { value: "low-mood", label: { "zh-CN": "心情低落、不开心", en: "Seems low or unhappy" } },
-        { value: "withdrawn", label: { "zh-CN": "不爱说话,总是一个人", en: "Keeps to themselves, seems alone" } },
+        { value: "withdrawn", label: { "zh-CN": "不爱说话，总是一个人", en: "Keeps to themselves, seems alone" } },
         {
           value: "self-harm-talk",
           label: { "zh-CN": "说过想死或想伤害自己", en: "Talked about dying or hurting themselves" },
         },
-        { value: "bullied-or-conflict", label: { "zh-CN": "被欺负,或和别人闹矛盾", en: "Being bullied, or in conflict with others" } },
+        { value: "bullied-or-conflict", label: { "zh-CN": "被欺负，或和别人闹矛盾", en: "Being bullied, or in conflict with others" } },
         {
           value: "sudden-change",
           label: { "zh-CN": "行为或成绩突然变化很大", en: "Sudden big change in behaviour or grades" },
@@ -57,7 +57,7 @@ export const peerConcern = defineInstrument({
     {
       id: "urgency",
       type: "single",
-      text: { "zh-CN": "你觉得需要多快让老师知道?", en: "How soon do you think a teacher should know?" },
+      text: { "zh-CN": "你觉得需要多快让老师知道？", en: "How soon do you think a teacher should know?" },
       options: [
         { value: "can-wait", label: { "zh-CN": "可以过几天再说", en: "It can wait a few days" } },
         { value: "soon", label: { "zh-CN": "最好这一两天", en: "Soon, in a day or two" } },
@@ -69,7 +69,7 @@ export const peerConcern = defineInstrument({
       id: "note",
       type: "text",
       text: {
-        "zh-CN": "还有想告诉心理老师的吗?(选填,写你看到或听到的就好)",
+        "zh-CN": "还有想告诉心理老师的吗？（选填，写你看到或听到的就好）",
         en: "Anything else you would like the counselor to know? (optional; just what you saw or heard)",
       },
       scored: false,

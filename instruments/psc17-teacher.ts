@@ -2,7 +2,7 @@ import { defineInstrument, type Localized } from "./schema";
 
 /** Shown on every item: this Chinese wording is XinQing's, not the wording the 2024 study validated. */
 const translationNote: Localized = {
-  "zh-CN": "本题中文译文为心晴自译,尚未经过验证(已验证中文版的原文措辞尚未获得)",
+  "zh-CN": "本题中文译文为心晴自译，尚未经过验证（已验证中文版的原文措辞尚未获得）",
   en: "XinQing's own translation, not yet validated (the validated Chinese wording has not been obtained)",
 };
 
@@ -38,9 +38,9 @@ const item = (id: string, zh: string, en: string) => ({
 export const psc17Teacher = defineInstrument({
   id: "psc17-teacher",
   version: "1",
-  title: { "zh-CN": "儿童症状检查表(PSC-17)教师版", en: "Pediatric Symptom Checklist-17 (PSC-17), teacher report" },
+  title: { "zh-CN": "儿童症状检查表（PSC-17）教师版", en: "Pediatric Symptom Checklist-17 (PSC-17), teacher report" },
   instructions: {
-    "zh-CN": "请根据您在学校对这名学生的观察,为每一项选择最符合的情况。",
+    "zh-CN": "请根据您在学校对这名学生的观察，为每一项选择最符合的情况。",
     en: "Based on what you see of this student at school, choose the answer that fits best for each item.",
   },
   respondent: "teacher",
@@ -91,7 +91,7 @@ export const psc17Teacher = defineInstrument({
     // Liu, Ding et al. 2024 (Behavioral Disorders 49(4)): total >= 17 for Chinese primary-school teachers.
     bands: [
       { id: "below-cutoff", min: 0, max: 16, label: { "zh-CN": "低于临界分", en: "Below the cut-off" } },
-      { id: "at-risk", min: 17, max: 34, label: { "zh-CN": "达到临界分(≥17)", en: "At or above the cut-off (≥ 17)" } },
+      { id: "at-risk", min: 17, max: 34, label: { "zh-CN": "达到临界分（≥17）", en: "At or above the cut-off (≥ 17)" } },
     ],
     // PSC scoring instructions: blanks count 0; four or more blanks make the form invalid.
     missing: { allowed: 3, beyond: "invalid" },

@@ -50,11 +50,11 @@ export const srssIe = defineInstrument({
   id: "srss-ie",
   version: "1",
   title: {
-    "zh-CN": "学生风险筛查量表(内化与外化行为,SRSS-IE)",
+    "zh-CN": "学生风险筛查量表（内化与外化行为，SRSS-IE）",
     en: "Student Risk Screening Scale for Internalizing and Externalizing (SRSS-IE)",
   },
   instructions: {
-    "zh-CN": "请根据这名学生在学校的表现,为每一项选择出现的频率。",
+    "zh-CN": "请根据这名学生在学校的表现，为每一项选择出现的频率。",
     en: "Rate how often this student shows each behaviour at school.",
   },
   respondent: "teacher",
@@ -82,7 +82,7 @@ export const srssIe = defineInstrument({
   subscales: [
     {
       id: "e7",
-      label: { "zh-CN": "外化行为(E7)", en: "Externalizing (E7)" },
+      label: { "zh-CN": "外化行为（E7）", en: "Externalizing (E7)" },
       items: [
         "steal",
         "lie-cheat-sneak",
@@ -97,7 +97,7 @@ export const srssIe = defineInstrument({
     },
     {
       id: "i5",
-      label: { "zh-CN": "内化行为(I5,小学)", en: "Internalizing (I5, primary)" },
+      label: { "zh-CN": "内化行为（I5，小学）", en: "Internalizing (I5, primary)" },
       items: i5Items,
       level: "primary",
       // Lane et al. 2015, Behavioral Disorders 40(3).
@@ -105,7 +105,7 @@ export const srssIe = defineInstrument({
     },
     {
       id: "i6",
-      label: { "zh-CN": "内化行为(I6,中学)", en: "Internalizing (I6, secondary)" },
+      label: { "zh-CN": "内化行为（I6，中学）", en: "Internalizing (I6, secondary)" },
       items: [...i5Items, "peer-rejection"],
       level: "secondary",
       // Lane et al. 2016, Behavioral Disorders 42(1).

@@ -46,7 +46,7 @@ export const teacherChecklist = defineInstrument({
     {
       id: "signs",
       type: "multi",
-      text: { "zh-CN": "近期观察到的预警信号(可多选)", en: "Warning signs observed recently (choose all that apply)" },
+      text: { "zh-CN": "近期观察到的预警信号（可多选）", en: "Warning signs observed recently (choose all that apply)" },
       options: [
         {
           value: "major-change",
@@ -69,7 +69,7 @@ export const teacherChecklist = defineInstrument({
       id: "key-population",
       type: "multi",
       text: {
-        "zh-CN": "该生属于以下哪些重点关注群体?(可多选)",
+        "zh-CN": "该生属于以下哪些重点关注群体？（可多选）",
         en: "Which key groups does this student belong to? (choose all that apply)",
       },
       options: [
@@ -98,7 +98,7 @@ export const teacherChecklist = defineInstrument({
       id: "note",
       type: "text",
       text: {
-        "zh-CN": "补充说明(选填,请写观察到的事实)",
+        "zh-CN": "补充说明（选填，请写观察到的事实）",
         en: "Notes (optional; please describe what you observed)",
       },
       scored: false,

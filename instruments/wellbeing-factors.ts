@@ -31,7 +31,7 @@ export const wellbeingFactors = defineInstrument({
   version: "1",
   title: { "zh-CN": "我的日常生活", en: "My daily life" },
   instructions: {
-    "zh-CN": "下面是一些关于你日常生活的问题,请按实际情况选择。",
+    "zh-CN": "下面是一些关于你日常生活的问题，请按实际情况选择。",
     en: "These questions are about your daily life. Choose what is true for you.",
   },
   respondent: "student",
@@ -41,7 +41,7 @@ export const wellbeingFactors = defineInstrument({
       id: "sleep",
       type: "single",
       text: {
-        "zh-CN": "上学期间,你平时每晚大约睡多长时间?",
+        "zh-CN": "上学期间，你平时每晚大约睡多长时间？",
         en: "On school nights, about how long do you usually sleep?",
       },
       options: options([
@@ -58,7 +58,7 @@ export const wellbeingFactors = defineInstrument({
       id: "exercise",
       type: "single",
       text: {
-        "zh-CN": "过去7天里,有几天你一天的运动(包括体育课、课间活动、玩耍和锻炼)加起来至少有60分钟?",
+        "zh-CN": "过去7天里，有几天你一天的运动（包括体育课、课间活动、玩耍和锻炼）加起来至少有60分钟？",
         en: "Over the past 7 days, on how many days were you physically active (PE, break-time activity, play and exercise) for a total of at least 60 minutes a day?",
       },
       options: options([
@@ -77,7 +77,7 @@ export const wellbeingFactors = defineInstrument({
       id: "screen-time",
       type: "single",
       text: {
-        "zh-CN": "上学的日子里,你平均每天花多长时间看电视、玩游戏、刷手机等娱乐(不算学习)?",
+        "zh-CN": "上学的日子里，你平均每天花多长时间看电视、玩游戏、刷手机等娱乐（不算学习）？",
         en: "On school days, how much time a day do you spend on screens for fun (TV, games, phone), not counting study?",
       },
       options: options([
@@ -94,7 +94,7 @@ export const wellbeingFactors = defineInstrument({
       id: "attention",
       type: "single",
       text: {
-        "zh-CN": "为了确认你在认真阅读题目,本题请选择“有时”。",
+        "zh-CN": "为了确认你在认真阅读题目，本题请选择“有时”。",
         en: "To show you are reading carefully, please choose \"Sometimes\" for this question.",
       },
       options: options([
@@ -110,7 +110,7 @@ export const wellbeingFactors = defineInstrument({
       id: "friends",
       type: "single",
       text: {
-        "zh-CN": "你有几个可以说心里话的好朋友?",
+        "zh-CN": "你有几个可以说心里话的好朋友？",
         en: "How many close friends do you have whom you can really talk to?",
       },
       options: options([
@@ -124,7 +124,7 @@ export const wellbeingFactors = defineInstrument({
     {
       id: "pressure",
       type: "single",
-      text: { "zh-CN": "你觉得学业给你的压力有多大?", en: "How pressured do you feel by your schoolwork?" },
+      text: { "zh-CN": "你觉得学业给你的压力有多大？", en: "How pressured do you feel by your schoolwork?" },
       options: options([
         ["完全没有", "Not at all"],
         ["有一点", "A little"],
@@ -136,7 +136,7 @@ export const wellbeingFactors = defineInstrument({
     {
       id: "family",
       type: "single",
-      text: { "zh-CN": "总的来说,你和家人相处得怎么样?", en: "Overall, how well do you get on with your family?" },
+      text: { "zh-CN": "总的来说，你和家人相处得怎么样？", en: "Overall, how well do you get on with your family?" },
       options: options([
         ["很不好", "Very badly"],
         ["不太好", "Not very well"],

@@ -142,7 +142,7 @@ describe("instrumentToSurveyPage", () => {
     const model = new Model(instrumentsToSurvey([instrument("peer-concern")]));
     const urgency = model.getQuestionByName("peer_concern__urgency");
     expect(model.locale).toBe("zh-cn");
-    expect(urgency.title).toBe("你觉得需要多快让老师知道?");
+    expect(urgency.title).toBe("你觉得需要多快让老师知道？");
     model.locale = "en";
     expect(urgency.title).toBe("How soon do you think a teacher should know?");
   });

@@ -1,5 +1,4 @@
 /** Small builders that keep the scoring tests readable. */
-import { asq } from "../../instruments/asq";
 import { gad7 } from "../../instruments/gad7";
 import { phq9 } from "../../instruments/phq9";
 import type { Instrument } from "../../instruments/schema";
