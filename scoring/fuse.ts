@@ -114,9 +114,14 @@ export function fuseStudent(input: FuseInput, ctx: FuseContext): WatchEntry {
 
 /** The roster's categories and those teachers recorded, once each, sorted. */
 function keyPopulationOf(input: FuseInput): readonly string[] {
-  const recorded = input.observations.filter((o) => o.keyPopulation !== undefined && o.keyPopulation.length > 0);
-  if (recorded.length === 0) return input.keyPopulation;
-  return [...new Set([...input.keyPopulation, ...recorded.flatMap((o) => o.keyPopulation!)])].sort();
+  let all: Set<string> | undefined;
+  for (const o of input.observations) {
+    if (o.keyPopulation && o.keyPopulation.length > 0) {
+      all ??= new Set(input.keyPopulation);
+      for (const k of o.keyPopulation) all.add(k);
+    }
+  }
+  return all ? [...all].sort() : input.keyPopulation;
 }
 
 function earliestObservation(observations: readonly ObservationEvidence[]): Date | null {

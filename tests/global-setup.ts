@@ -111,9 +111,13 @@ async function startCluster(bin: string): Promise<{ url: string; stop: () => voi
 }
 
 function findPostgresUser(): { uid: number; gid: number } {
-  const uid = Number(execFileSync("id", ["-u", "postgres"], { encoding: "utf8" }).trim());
-  const gid = Number(execFileSync("id", ["-g", "postgres"], { encoding: "utf8" }).trim());
-  return { uid, gid };
+  try {
+    const uid = Number(execFileSync("id", ["-u", "postgres"], { encoding: "utf8" }).trim());
+    const gid = Number(execFileSync("id", ["-g", "postgres"], { encoding: "utf8" }).trim());
+    return { uid, gid };
+  } catch (e) {
+    throw new Error("running as root, the throw-away PostgreSQL needs a `postgres` user (initdb refuses root); install Debian's postgresql package or set TEST_DATABASE_URL", { cause: e });
+  }
 }
 
 async function checkReachable(url: string): Promise<void> {

@@ -59,15 +59,24 @@ export function deriveKeys(masterKey: Uint8Array): DataKeys {
   };
 }
 
+// A lone UTF-16 surrogate has no UTF-8 form: it would come back as U+FFFD, so refuse it.
+const LONE_SURROGATE = /\p{Cs}/u;
+
+function checkWellFormed(text: string, what: string): void {
+  if (LONE_SURROGATE.test(text)) throw new TypeError(`${what} contains a lone UTF-16 surrogate, which cannot be stored exactly`);
+}
+
 function additionalData(keyId: string, context: string | undefined): Buffer {
   return Buffer.from(context === undefined ? `${VERSION}.${keyId}` : `${VERSION}.${keyId}\u0000${context}`, "utf8");
 }
 
 /**
- * Encrypts `plaintext` (any string, empty included) into a self-describing token. The same
- * `context`, if any, must be given to {@link decrypt}.
+ * Encrypts `plaintext` (any well-formed string, empty included) into a self-describing token.
+ * The same `context`, if any, must be given to {@link decrypt}. Throws a TypeError on a lone
+ * surrogate (it has no UTF-8 form and would not come back unchanged).
  */
 export function encrypt(keys: DataKeys, plaintext: string, context?: string): string {
+  checkWellFormed(plaintext, "the text to encrypt");
   const iv = randomBytes(IV_BYTES);
   const cipher = createCipheriv("aes-256-gcm", keys.encryption, iv, { authTagLength: TAG_BYTES });
   cipher.setAAD(additionalData(keys.keyId, context));
@@ -117,8 +126,11 @@ export function decrypt(keys: DataKeys, token: string, context?: string): string
  * A deterministic keyed HMAC-SHA256 of `value` (NFC-normalised, otherwise exact: trim or
  * case-fold before calling if lookups should ignore those), for equality lookups on an encrypted
  * column. `domain` separates uses ("student_no", "phone"): equal values in different domains give
- * unrelated indexes. Returns 43 base64url characters.
+ * unrelated indexes. Returns 43 base64url characters. Throws a TypeError on a lone surrogate.
  */
 export function blindIndex(keys: DataKeys, value: string, domain = ""): string {
+  checkWellFormed(value, "the value to index");
+  // The domain is a constant of the code; NUL separates it from the value.
+  if (domain.includes("\u0000")) throw new TypeError("a blind-index domain cannot contain NUL");
   return createHmac("sha256", keys.index).update(`${domain}\u0000${value.normalize("NFC")}`, "utf8").digest("base64url");
 }

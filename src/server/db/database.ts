@@ -252,10 +252,9 @@ export function deliverNotification(handler: NotificationHandler, payload: strin
     try {
       handler(payload);
     } catch (e) {
-      // A throwing handler must not break the connection that delivered the message.
-      queueMicrotask(() => {
-        throw e;
-      });
+      // A throwing handler must neither break the connection that delivered the message nor
+      // crash the server; it is reported as a process warning.
+      process.emitWarning(`a notification handler threw: ${e instanceof Error ? e.message : String(e)}`, "XinQingNotificationWarning");
     }
   });
 }

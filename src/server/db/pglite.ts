@@ -7,7 +7,7 @@
  * from inside its own transaction callback, which would wait for itself for ever: that is refused
  * (see `assertOutsideTransaction`).
  */
-import { PGlite, TransactionAbortedError, type Transaction } from "@electric-sql/pglite";
+import { PGlite, TransactionAbortedError, messages, type Transaction } from "@electric-sql/pglite";
 import {
   COMMIT_ROLLED_BACK,
   DbConnectionError,
@@ -107,6 +107,8 @@ class PgliteDatabase implements Database {
       if (e instanceof TransactionAbortedError) {
         throw new DbError({ code: SqlState.inFailedSqlTransaction, message: COMMIT_ROLLED_BACK, cause: e });
       }
+      // BEGIN or COMMIT itself failed (e.g. a deferred constraint checked at COMMIT).
+      if (e instanceof messages.DatabaseError) throw fromDriverError(e) ?? e;
       throw e;
     }
   }

@@ -130,6 +130,23 @@ describeEachDatabase("Database", (getDb, { kind, freshDatabase }) => {
       expect((await db.query("SELECT 1 FROM items WHERE name = 't-swallowed'")).rowCount).toBe(0);
     });
 
+    it("reports a deferred constraint that fails at COMMIT with its code, and keeps nothing", async () => {
+      const db = getDb();
+      await db.exec(`
+        CREATE TABLE parents (id integer PRIMARY KEY);
+        CREATE TABLE children (id integer PRIMARY KEY, parent_id integer REFERENCES parents (id) DEFERRABLE INITIALLY DEFERRED);
+      `);
+      const error = await rejection(
+        db.transaction(async (tx) => {
+          await tx.query("INSERT INTO children (id, parent_id) VALUES (1, 99)");
+        }),
+      );
+      expect(error).toBeInstanceOf(DbError);
+      expect(error).toMatchObject({ code: SqlState.foreignKeyViolation, constraint: "children_parent_id_fkey" });
+      expect((await db.query("SELECT count(*) AS n FROM children")).rows).toEqual([{ n: 0 }]);
+      expect((await db.query("SELECT 1 AS still_usable")).rows).toEqual([{ still_usable: 1 }]);
+    });
+
     it("refuses the database object itself inside its own transaction callback instead of deadlocking", async () => {
       const db = getDb();
       const inner: unknown[] = [];
@@ -369,6 +386,23 @@ describeEachDatabase("Database", (getDb, { kind, freshDatabase }) => {
         } finally {
           await other.close();
         }
+      });
+
+      it("listens again by itself after the listening connection is killed", async () => {
+        const { db } = await freshDatabase();
+        const received: string[] = [];
+        const stop = await db.listen("xq_resilient", (p) => received.push(p));
+        const killed = await db.query(
+          "SELECT pg_terminate_backend(pid) AS ok FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() AND query LIKE 'LISTEN%'",
+        );
+        expect(killed.rows).toEqual([{ ok: true }]);
+        // The listener reconnects after 0.5 s; notify until a message gets through.
+        for (let i = 0; received.length === 0 && i < 50; i += 1) {
+          await db.notify("xq_resilient", `try ${i}`);
+          await sleep(100);
+        }
+        expect(received.length).toBeGreaterThan(0);
+        await stop();
       });
     }
   });
