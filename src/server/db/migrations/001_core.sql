@@ -2,7 +2,7 @@
 -- responses and results, observations, idempotency keys, lockouts and the audit log.
 -- Ids are text (random UUIDs made by the application). Columns ending in _enc hold AES-256-GCM tokens
 -- (src/server/crypto); columns ending in _hash hold keyed HMACs for lookups on encrypted values.
--- Lists are jsonb, not arrays: pg and PGlite pass JavaScript arrays differently (src/server/db/database.ts).
+-- Lists are jsonb (pass them as JSON.stringify(value)) so rows read the same on PGlite and PostgreSQL.
 
 CREATE TABLE settings (
   key text PRIMARY KEY,
