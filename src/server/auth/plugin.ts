@@ -38,7 +38,7 @@ interface SessionRow extends Record<string, unknown> {
 }
 
 const plugin: FastifyPluginAsync<{ deps: Deps }> = async (app, { deps }) => {
-  app.decorateRequest("actor", null as unknown as Actor);
+  app.decorateRequest("actor", null as never);
   app.addHook("onRequest", async (request) => {
     request.actor = ANONYMOUS;
     const token = readSessionToken(request.headers.cookie);
