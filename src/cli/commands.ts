@@ -6,15 +6,10 @@ import { z } from "zod";
 import { getInstrument, instruments } from "../../instruments/index";
 import type { Answers, ScoreOptions } from "../../scoring/index";
 import { checkValidity, fuseStudent, policies, scoreBattery, scoreInstrument, summarizeObservation } from "../../scoring/index";
+import { CliError, type CliIo } from "./io";
 
-/** Bad input: printed as one line, exit code 2. */
-export class CliError extends Error {
-  override name = "CliError";
-}
+export { CliError, type CliIo };
 
-export interface CliIo {
-  readonly readFile: (path: string) => Promise<string>;
-}
 
 const AnswersInput = z.record(z.string(), z.union([z.number(), z.string(), z.array(z.union([z.number(), z.string()])), z.null()]));
 
@@ -22,6 +17,7 @@ const USAGE = `usage:
   xinqing score <instrument> --values 2,2,1,… [--level primary|secondary]
   xinqing score <instrument> --answers '{"q1":2,…}' [--level primary|secondary]
   xinqing tier --input battery.json
+  xinqing roster import <file.csv> --school <code|id> [--dry-run]
 instruments: ${[...instruments.keys()].join(", ")}`;
 
 /** Runs one CLI command and returns what it prints. Throws CliError for bad input. */
@@ -32,6 +28,9 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<string
       return runScore(rest);
     case "tier":
       return runTier(rest, io);
+    case "roster":
+      // loaded on demand: the database commands pull in the server, the scoring commands do not
+      return (await import("./roster")).runRosterCommand(rest, io);
     case undefined:
     case "help":
     case "--help":

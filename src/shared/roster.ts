@@ -220,3 +220,47 @@ export type RosterParseFailed = z.infer<typeof RosterParseFailed>;
 
 export const RosterParseResult = z.discriminatedUnion("ok", [RosterParseOk, RosterParseFailed]);
 export type RosterParseResult = z.infer<typeof RosterParseResult>;
+
+// ───────────────────────────── the import (POST /api/schools/:id/roster) ─────────────────────────────
+
+/** `?dryRun=true` validates and reports what the import would do, writing nothing. */
+export const RosterImportQuery = z.strictObject({ dryRun: z.enum(["true", "false"]).optional() });
+export type RosterImportQuery = z.infer<typeof RosterImportQuery>;
+
+/** The consent column's values, counted; written to the consents of the school's open waves, if any. */
+export const RosterConsentSummary = z.strictObject({
+  consented: z.number().int().min(0),
+  optedOut: z.number().int().min(0),
+  /** Empty cells and 待定: never overwrite a consent already recorded. */
+  pending: z.number().int().min(0),
+  /** The open waves whose consents were (or, in a dry run, would be) written; empty when none is open. */
+  waveIds: z.array(z.string()),
+  /** Consent rows inserted or changed (0 in a dry run). */
+  written: z.number().int().min(0),
+  /** Active access codes of opted-out students revoked (0 in a dry run). */
+  codesRevoked: z.number().int().min(0),
+});
+export type RosterConsentSummary = z.infer<typeof RosterConsentSummary>;
+
+/**
+ * What an import did (or, with `dryRun`, would do). Counts are of students: `created` are new student
+ * numbers, `updated` known students whose data changed, `unchanged` known students with nothing new,
+ * `rejoined` students marked left (or graduated) who are on the roster again, `left` enrolled students
+ * missing from the roster (marked left, never deleted).
+ */
+export const RosterImportSummary = z.strictObject({
+  dryRun: z.boolean(),
+  encoding: RosterEncoding,
+  delimiter: RosterDelimiter,
+  /** Student rows read from the file. */
+  rows: z.number().int().min(0),
+  created: z.number().int().min(0),
+  updated: z.number().int().min(0),
+  unchanged: z.number().int().min(0),
+  rejoined: z.number().int().min(0),
+  left: z.number().int().min(0),
+  classesCreated: z.number().int().min(0),
+  /** null when the file has no consent column. */
+  consent: RosterConsentSummary.nullable(),
+});
+export type RosterImportSummary = z.infer<typeof RosterImportSummary>;
