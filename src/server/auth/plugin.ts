@@ -16,6 +16,13 @@ declare module "fastify" {
   interface FastifyRequest {
     actor: Actor;
   }
+  interface FastifyContextConfig {
+    /**
+     * A route that starts a new session (staff login, a student's code): it ignores any session cookie
+     * the browser still holds (a shared lab PC), so neither CSRF nor the old session applies to it.
+     */
+    startsSession?: boolean;
+  }
 }
 
 const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
@@ -42,7 +49,7 @@ const plugin: FastifyPluginAsync<{ deps: Deps }> = async (app, { deps }) => {
   app.addHook("onRequest", async (request) => {
     request.actor = ANONYMOUS;
     const token = readSessionToken(request.headers.cookie);
-    if (!token) return;
+    if (!token || request.routeOptions.config.startsSession === true) return;
     const tokenHash = hashToken(token);
     const { rows } = await deps.db.query<SessionRow>(
       `SELECT s.token_hash, s.account_id, s.student_id, s.wave_id, s.csrf_token, s.last_seen_at, s.expires_at,

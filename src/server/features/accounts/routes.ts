@@ -127,7 +127,7 @@ export const accountRoutes: FastifyPluginAsync<{ deps: Deps }> = async (plain, {
   const app = plain.withTypeProvider<ZodTypeProvider>();
   const { db } = deps;
 
-  app.post("/api/auth/login", { schema: { body: LoginBody, response: { 200: SessionResponse } } }, async (request, reply) => {
+  app.post("/api/auth/login", { config: { startsSession: true }, schema: { body: LoginBody, response: { 200: SessionResponse } } }, async (request, reply) => {
     const username = request.body.username.toLowerCase();
     const { password } = request.body;
     const now = deps.now();
