@@ -7,7 +7,7 @@ const forbid = (groups, message) => ({
 });
 
 export default tseslint.config(
-  { ignores: ["dist/", "node_modules/", "data/", "coverage/"] },
+  { ignores: ["dist/", "node_modules/", "data/", "data-*/", "coverage/"] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -18,6 +18,7 @@ const USAGE = `usage:
   xinqing score <instrument> --answers '{"q1":2,…}' [--level primary|secondary]
   xinqing tier --input battery.json
   xinqing roster import <file.csv> --school <code|id> [--dry-run]
+  xinqing backup <file> | xinqing restore <file> [--force]
 instruments: ${[...instruments.keys()].join(", ")}`;
 
 /** Runs one CLI command and returns what it prints. Throws CliError for bad input. */

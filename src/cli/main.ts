@@ -6,8 +6,15 @@
  */
 import { CliError, runCli } from "./commands";
 
+const argv = process.argv.slice(2);
+if (argv[0] === "backup" || argv[0] === "restore") {
+  // backup and restore stream large files and report their own exit codes
+  const { runBackupCommand } = await import("./backup");
+  process.exit(await runBackupCommand(argv, { env: process.env, out: (line) => process.stdout.write(`${line}\n`), err: (line) => process.stderr.write(`${line}\n`) }));
+}
+
 try {
-  const out = await runCli(process.argv.slice(2), { readFile: (path) => import("node:fs/promises").then((fs) => fs.readFile(path, "utf8")) });
+  const out = await runCli(argv, { readFile: (path) => import("node:fs/promises").then((fs) => fs.readFile(path, "utf8")) });
   process.stdout.write(out.endsWith("\n") ? out : `${out}\n`);
 } catch (err) {
   if (err instanceof CliError) {

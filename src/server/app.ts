@@ -30,7 +30,6 @@ export async function buildApp(deps: Deps): Promise<App> {
     logger: deps.logger === false ? false : { ...(typeof deps.logger === "object" ? deps.logger : {}), redact: ["req.headers.cookie", "req.headers['x-csrf-token']"] },
     bodyLimit: BODY_LIMIT,
     trustProxy: false,
-    disableRequestLogging: deps.logger === false,
     genReqId: () => deps.newId(),
   }).withTypeProvider<ZodTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);
@@ -55,7 +54,10 @@ export async function buildApp(deps: Deps): Promise<App> {
     const message = status === 500 ? "internal error" : err.message;
     return reply.status(status).send({ error: { code, message } });
   });
-  app.setNotFoundHandler((request, reply) => reply.status(404).send({ error: { code: "not_found", message: `no route ${request.method} ${request.url.split("?")[0]}` } }));
+  const staticDir = deps.config.staticDir;
+  const serveSpa = staticDir !== null && existsSync(join(staticDir, "index.html"));
+  // Fastify allows one not-found handler per prefix: with the SPA, the one below (after @fastify/static) answers.
+  if (!serveSpa) app.setNotFoundHandler((request, reply) => reply.status(404).send({ error: { code: "not_found", message: `no route ${request.method} ${request.url.split("?")[0]}` } }));
 
   await app.register(helmet, {
     contentSecurityPolicy: {
@@ -99,8 +101,7 @@ export async function buildApp(deps: Deps): Promise<App> {
 
   app.get("/api/openapi.json", { schema: { hide: true } }, async () => app.swagger());
 
-  const staticDir = deps.config.staticDir;
-  if (staticDir && existsSync(join(staticDir, "index.html"))) {
+  if (serveSpa && staticDir !== null) {
     await app.register(fastifyStatic, { root: staticDir, wildcard: false });
     // The SPA routes are client-side: unknown non-API paths get index.html.
     app.setNotFoundHandler((request, reply) => {

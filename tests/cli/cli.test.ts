@@ -140,4 +140,11 @@ describe("the xinqing process", () => {
     expect(r.stderr).toMatch(/^xinqing: input\.answers: .+\n$/);
     expect(r.stderr).not.toMatch(/\bat .+:\d+:\d+/);
   });
+
+  it("routes backup to its command: no file named → exit 2 and one line", async () => {
+    const r = await cli(["backup"]);
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim().split("\n")).toHaveLength(1);
+    expect(r.stderr).toMatch(/backup/);
+  });
 });
