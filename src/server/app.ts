@@ -15,9 +15,14 @@ import { authPlugin } from "./auth/plugin";
 import type { Deps } from "./deps";
 import { ApiError } from "./errors";
 import { accountRoutes } from "./features/accounts/routes";
+import { alertRoutes } from "./features/alerts/routes";
+import { analyticsRoutes } from "./features/analytics/routes";
+import { caseRoutes } from "./features/cases/routes";
+import { observationRoutes } from "./features/observations/routes";
 import { responseRoutes } from "./features/responses/routes";
 import { rosterRoutes } from "./features/roster/routes";
 import { schoolRoutes } from "./features/schools/routes";
+import { watchlistRoutes } from "./features/watchlist/routes";
 import { waveRoutes } from "./features/waves/routes";
 
 /** Bodies over this are refused with 413 (the issue: 1 MB). Roster uploads have their own limit. */
@@ -98,6 +103,11 @@ export async function buildApp(deps: Deps): Promise<App> {
   await app.register(rosterRoutes, { deps });
   await app.register(waveRoutes, { deps });
   await app.register(responseRoutes, { deps });
+  await app.register(observationRoutes, { deps });
+  await app.register(watchlistRoutes, { deps });
+  await app.register(alertRoutes, { deps });
+  await app.register(caseRoutes, { deps });
+  await app.register(analyticsRoutes, { deps });
 
   app.get("/api/openapi.json", { schema: { hide: true } }, async () => app.swagger());
 

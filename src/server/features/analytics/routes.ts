@@ -1,0 +1,5 @@
+/** analytics routes (being written). */
+import type { FastifyPluginAsync } from "fastify";
+import type { Deps } from "../../deps";
+
+export const analyticsRoutes: FastifyPluginAsync<{ deps: Deps }> = async () => {};

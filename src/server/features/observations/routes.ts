@@ -1,0 +1,5 @@
+/** observations routes (being written). */
+import type { FastifyPluginAsync } from "fastify";
+import type { Deps } from "../../deps";
+
+export const observationRoutes: FastifyPluginAsync<{ deps: Deps }> = async () => {};

@@ -1,0 +1,5 @@
+/** watchlist routes (being written). */
+import type { FastifyPluginAsync } from "fastify";
+import type { Deps } from "../../deps";
+
+export const watchlistRoutes: FastifyPluginAsync<{ deps: Deps }> = async () => {};
