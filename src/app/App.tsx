@@ -1,12 +1,39 @@
 /**
- * The app shell. Features (student, observe, counselor, analyst, admin) are added as lazy routes, each
- * its own chunk, so the student page never loads staff code and staff pages never load survey-core.
+ * The app shell and its routes. Each feature is a lazy route and its own chunk, so the student page never
+ * loads staff code or charts, and staff pages never load survey-core. "/" is the student's page (the lab PCs
+ * open the server's root); staff routes are added here as their features land.
  */
-export function App() {
-  return (
-    <main className="xq-home">
-      <h1>心晴 XinQing</h1>
-      <p>学生心理健康筛查与跟进 · School mental-health screening and follow-up</p>
-    </main>
-  );
+import { lazy, Suspense } from "react";
+
+const StudentApp = lazy(() => import("./student/StudentApp"));
+
+type Route = { kind: "student" } | { kind: "not-found"; path: string };
+
+/** The route of a path. Unknown paths get a plain page rather than the student's survey. */
+export function routeOf(pathname: string): Route {
+  const path = pathname.replace(/\/+$/, "") || "/";
+  if (path === "/" || path === "/student") return { kind: "student" };
+  return { kind: "not-found", path };
+}
+
+export function App({ pathname = window.location.pathname }: { pathname?: string }) {
+  const route = routeOf(pathname);
+  switch (route.kind) {
+    case "student":
+      return (
+        <Suspense fallback={<p className="xq-home">正在加载… Loading…</p>}>
+          <StudentApp />
+        </Suspense>
+      );
+    case "not-found":
+      return (
+        <main className="xq-home">
+          <h1>心晴 XinQing</h1>
+          <p>找不到这个页面。Page not found.</p>
+          <p>
+            <a href="/">返回首页 · Home</a>
+          </p>
+        </main>
+      );
+  }
 }

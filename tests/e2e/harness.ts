@@ -1,0 +1,124 @@
+/**
+ * The e2e harness: the real SPA (vite build into a temporary directory), the real server app
+ * (`buildApp` through tests/helpers/server.ts, PGlite in memory, listening on 127.0.0.1 at a free port), a
+ * school with an open wave and access codes made through the waves API, and Debian's Chromium driven by
+ * playwright-core. Nothing is mocked.
+ */
+import { execFileSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
+import { build } from "vite";
+import { openPglite } from "../../src/server/db/pglite";
+import { startTestServer, type TestServer } from "../helpers/server";
+
+export const root = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
+export const screenshotDir = join(root, "tests/e2e/screenshots");
+
+export const CHROMIUM_ARGS = ["--no-sandbox", "--headless", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"];
+
+/** The Debian chromium binary, or undefined when it is not installed. */
+export function chromiumPath(): string | undefined {
+  try {
+    const out = execFileSync("sh", ["-c", "command -v chromium"], { encoding: "utf8" }).trim();
+    return out === "" ? undefined : out;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Builds the SPA once into a temporary directory. */
+export async function buildSpa(): Promise<{ dir: string; dispose(): void }> {
+  const dir = mkdtempSync(join(tmpdir(), "xq-e2e-spa-"));
+  await build({ root, configFile: join(root, "vite.config.ts"), logLevel: "error", build: { outDir: dir, emptyOutDir: true, sourcemap: false, chunkSizeWarningLimit: 4096 } });
+  return { dir, dispose: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+export interface Lab {
+  readonly server: TestServer;
+  readonly baseUrl: string;
+  readonly codes: string[];
+  readonly studentIds: string[];
+  readonly waveId: string;
+  /** A code of an open wave that was closed before the student came. */
+  readonly closedWaveCode: string;
+  close(): Promise<void>;
+}
+
+/** Starts the server on the built SPA and makes a school, a grade-8 class, `students` students, an open wave and their codes. */
+export async function startLab(staticDir: string, students: number): Promise<Lab> {
+  const db = await openPglite({});
+  const server = await startTestServer(db, { staticDir });
+  const { seed, app, clock } = server;
+
+  const schoolId = await seed.school({ name: "第一实验中学" });
+  const classId = await seed.klass(schoolId, 8, "3");
+  const studentIds: string[] = [];
+  for (let i = 0; i < students; i++) studentIds.push(await seed.student(classId));
+  const lead = await seed.account("school-lead", { schoolId });
+  const { headers } = await server.signIn(lead);
+
+  const call = async <T>(method: "POST" | "GET", url: string, payload?: unknown): Promise<T> => {
+    const res = await app.inject({ method, url, headers, ...(payload === undefined ? {} : { payload: payload as object }) });
+    if (res.statusCode >= 300) throw new Error(`${method} ${url}: ${res.statusCode} ${res.body}`);
+    return res.json() as T;
+  };
+  const now = clock.now().getTime();
+  const window = { schoolYear: "2025-2026", season: "spring", opensAt: new Date(now - 3_600_000).toISOString(), closesAt: new Date(now + 30 * 86_400_000).toISOString() };
+
+  const wave = await call<{ id: string }>("POST", `/api/schools/${schoolId}/waves`, window);
+  await call("POST", `/api/waves/${wave.id}/open`);
+  const issued = await call<{ issued: { studentId: string; code: string }[] }>("POST", `/api/waves/${wave.id}/codes`, {});
+  const codeOf = new Map(issued.issued.map((s) => [s.studentId, s.code]));
+  const codes = studentIds.map((id) => codeOf.get(id)!);
+
+  // A second school whose wave closed: its code must give a clear message, not a survey.
+  const otherSchool = await seed.school({ name: "第二中学" });
+  const otherClass = await seed.klass(otherSchool, 8, "1");
+  const otherStudent = await seed.student(otherClass);
+  const otherLead = await seed.account("school-lead", { schoolId: otherSchool });
+  const other = await server.signIn(otherLead);
+  const otherCall = async <T>(url: string, payload?: unknown): Promise<T> => {
+    const res = await app.inject({ method: "POST", url, headers: other.headers, ...(payload === undefined ? {} : { payload: payload as object }) });
+    if (res.statusCode >= 300) throw new Error(`POST ${url}: ${res.statusCode} ${res.body}`);
+    return res.json() as T;
+  };
+  const closedWave = await otherCall<{ id: string }>(`/api/schools/${otherSchool}/waves`, window);
+  await otherCall(`/api/waves/${closedWave.id}/open`);
+  const closedIssued = await otherCall<{ issued: { studentId: string; code: string }[] }>(`/api/waves/${closedWave.id}/codes`, {});
+  await otherCall(`/api/waves/${closedWave.id}/close`);
+  const closedWaveCode = closedIssued.issued.find((s) => s.studentId === otherStudent)!.code;
+
+  await app.listen({ host: "127.0.0.1", port: 0 });
+  const address = app.server.address();
+  if (address === null || typeof address === "string") throw new Error("no port");
+  return {
+    server,
+    baseUrl: `http://127.0.0.1:${address.port}`,
+    codes,
+    studentIds,
+    waveId: wave.id,
+    closedWaveCode,
+    async close() {
+      await app.close();
+      await db.close();
+    },
+  };
+}
+
+export async function launchChromium(executablePath: string): Promise<Browser> {
+  mkdirSync(screenshotDir, { recursive: true });
+  return chromium.launch({ executablePath, args: CHROMIUM_ARGS, headless: true });
+}
+
+export async function newStudentContext(browser: Browser): Promise<{ context: BrowserContext; page: Page }> {
+  const context = await browser.newContext({ viewport: { width: 1366, height: 768 }, locale: "zh-CN" });
+  const page = await context.newPage();
+  return { context, page };
+}
+
+export async function shot(page: Page, name: string): Promise<void> {
+  await page.screenshot({ path: join(screenshotDir, `${name}.png`), fullPage: false });
+}
