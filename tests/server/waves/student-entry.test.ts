@@ -63,6 +63,19 @@ describeEachDatabase("student entry with a code", (getDb) => {
     expect(rows).toEqual([{ student_id: slips[4]!.studentId }]);
   });
 
+  it("ends the student's session on a kiosk reset, and refuses it without the CSRF token or a session", async () => {
+    const entered = await enter(slips[5]!.code);
+    const cookie = String(entered.headers["set-cookie"]).split(";")[0]!;
+    const csrf = entered.json().csrfToken as string;
+    expect((await t.app.inject({ method: "DELETE", url: "/api/student/session", headers: { cookie } })).statusCode).toBe(403);
+    const ended = await t.app.inject({ method: "DELETE", url: "/api/student/session", headers: { cookie, "x-csrf-token": csrf } });
+    expect(ended.statusCode).toBe(204);
+    expect(String(ended.headers["set-cookie"])).toMatch(/^xq_session=; .*Max-Age=0/);
+    const { rows } = await t.db.query("SELECT 1 FROM sessions WHERE student_id = $1", [slips[5]!.studentId]);
+    expect(rows).toEqual([]);
+    expect((await t.app.inject({ method: "DELETE", url: "/api/student/session", headers: { cookie, "x-csrf-token": csrf } })).statusCode).toBe(401);
+  });
+
   it("can enter again with the same code (to resume on another computer)", async () => {
     expect((await enter(slips[2]!.code)).statusCode).toBe(200);
     expect((await enter(slips[2]!.code)).statusCode).toBe(200);

@@ -16,7 +16,8 @@
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { StudentCodeEntry, StudentSession } from "../../../shared/waves";
 import { checkLocked, recordFailure, type LockoutPolicy } from "../../auth/lockout";
-import { createSession, setSessionCookie } from "../../auth/sessions";
+import { requireStudent } from "../../auth/plugin";
+import { clearSessionCookie, createSession, deleteSession, setSessionCookie } from "../../auth/sessions";
 import type { Deps } from "../../deps";
 import { ApiError } from "../../errors";
 import type { Battery } from "../../../../instruments/batteries";
@@ -92,6 +93,14 @@ export const studentEntryRoutes: FastifyPluginAsyncZod<{ deps: Deps }> = async (
       wave: { season: row.season, schoolYear: row.school_year },
       battery,
     };
+  });
+
+  // Kiosk reset (idle, or the student walks away): end this session now rather than at its expiry.
+  app.delete("/api/student/session", async (request, reply) => {
+    const student = requireStudent(request);
+    await deleteSession(deps.db, student.sessionHash);
+    clearSessionCookie(deps, reply);
+    return reply.status(204).send();
   });
 };
 
