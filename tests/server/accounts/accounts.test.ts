@@ -389,7 +389,6 @@ describeEachDatabase("accounts", (getDb, { freshDatabase }) => {
       ["PATCH", "/api/accounts/ACCOUNT", { disabled: true }],
       ["POST", "/api/accounts/ACCOUNT/reset", undefined],
       ["POST", "/api/auth/logout", undefined],
-      ["POST", "/api/auth/login", { username: "lead.a", password: GOOD_PASSWORD }],
       ["POST", "/api/auth/setup", { token: "A".repeat(43), password: GOOD_PASSWORD }],
     ] as const)("refuses %s %s on a session without the x-csrf-token header", async (method, url, payload) => {
       const { cookie } = await t.signIn(leadA);
@@ -399,6 +398,16 @@ describeEachDatabase("accounts", (getDb, { freshDatabase }) => {
       const wrong = await t.app.inject({ method, url: url.replace("ACCOUNT", counselorA), headers: { cookie, "x-csrf-token": "forged" }, ...(payload && { payload }) });
       expect(wrong.statusCode).toBe(403);
     });
+  });
+
+  it("signs in on a PC that still holds someone's session cookie, without that session's CSRF token, with a fresh session", async () => {
+    await setPassword(t, leadA, GOOD_PASSWORD);
+    const { cookie } = await t.signIn(leadA);
+    const res = await login(t, "lead.a", GOOD_PASSWORD, { cookie });
+    expect(res.statusCode).toBe(200);
+    const fresh = sessionCookieOf(res);
+    expect(fresh).toMatch(/^xq_session=/);
+    expect(fresh).not.toBe(cookie);
   });
 
   it("documents every accounts route in the OpenAPI document", async () => {
