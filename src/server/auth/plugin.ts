@@ -18,8 +18,8 @@ declare module "fastify" {
   }
   interface FastifyContextConfig {
     /**
-     * A route that starts a new session (staff login, a student's code): it ignores any session cookie
-     * the browser still holds (a shared lab PC), so neither CSRF nor the old session applies to it.
+     * A route that starts a new session (staff login, a student's code): the session cookie the browser
+     * still holds (a shared lab PC) is ended, and neither it nor its CSRF token applies to the call.
      */
     startsSession?: boolean;
   }
@@ -49,8 +49,14 @@ const plugin: FastifyPluginAsync<{ deps: Deps }> = async (app, { deps }) => {
   app.addHook("onRequest", async (request) => {
     request.actor = ANONYMOUS;
     const token = readSessionToken(request.headers.cookie);
-    if (!token || request.routeOptions.config.startsSession === true) return;
+    if (!token) return;
     const tokenHash = hashToken(token);
+    if (request.routeOptions.config.startsSession === true) {
+      // A new sign-in on this browser ends whatever session it still held (no fixation, no leftovers on
+      // a lab PC); no CSRF token is asked for, as a cross-site request carries no SameSite=Strict cookie.
+      await deleteSession(deps.db, tokenHash);
+      return;
+    }
     const { rows } = await deps.db.query<SessionRow>(
       `SELECT s.token_hash, s.account_id, s.student_id, s.wave_id, s.csrf_token, s.last_seen_at, s.expires_at,
               a.role, a.school_id AS account_school, a.disabled, st.school_id AS student_school,

@@ -151,8 +151,7 @@ export const accountRoutes: FastifyPluginAsync<{ deps: Deps }> = async (plain, {
     }
     const signedIn = account!;
     await clearFailures(db, accountKey);
-    // A new session on every sign-in (no fixation); the one this browser had before ends.
-    if (request.actor.kind !== "anonymous") await deleteSession(db, request.actor.sessionHash);
+    // A new session on every sign-in (no fixation); the auth plugin already ended the one this browser had.
     const session = await createSession(deps, { accountId: signedIn.id });
     if (needsRehash(signedIn.password_hash!)) {
       await db.query("UPDATE accounts SET password_hash = $2 WHERE id = $1", [signedIn.id, await hashPassword(password, deps.randomBytes(SALT_BYTES))]);
