@@ -28,6 +28,7 @@ import { blindIndex, deriveKeys, encrypt } from "../src/server/crypto/cipher";
 import { openDatabase, type Database } from "../src/server/db/database";
 import { migrate } from "../src/server/db/migrate";
 import { DEFAULT_CONFIG, type Deps } from "../src/server/deps";
+import { seededRandom } from "../src/server/demo/answers";
 
 const SECONDS = Number(process.argv[2] ?? 10);
 const CONCURRENCY = Number(process.argv[3] ?? 50);
@@ -40,17 +41,7 @@ const STUDENTS = 30_000;
 const TARGET_RATIO = 0.5;
 const TARGET_BURST_P99_MS = 250;
 
-/** Deterministic PRNG (mulberry32) so every run submits the same answers. */
-function prng(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-const random = prng(20261124);
+const random = seededRandom(20261124);
 
 const battery = batteryFor(8, "spring", defaultBatteries)!;
 const forms = battery.selfReport.map((id) => getInstrument(id)!);

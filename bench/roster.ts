@@ -7,22 +7,13 @@
 import iconv from "iconv-lite";
 import Papa from "papaparse";
 import { parseRoster } from "../src/server/features/roster/parse";
+import { seededRandom } from "../src/server/demo/answers";
 
 const ROWS = Number(process.argv[2] ?? 100_000);
 const REPS = Number(process.argv[3] ?? 7);
 const TARGET = 0.25;
 
-/** Deterministic PRNG (mulberry32) so every run reads the same file. */
-function prng(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-const random = prng(20261123);
+const random = seededRandom(20261123);
 const pick = <T>(xs: readonly T[]): T => xs[Math.floor(random() * xs.length)]!;
 
 const SURNAMES = [..."王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘蔡蒋余于杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤", "欧阳", "司马", "诸葛", "上官", "令狐"];

@@ -11,6 +11,7 @@ import type { Instrument } from "../instruments/schema";
 import { batteryToSurvey, questionRefs } from "../instruments/to-survey";
 import type { Answers, FuseContext, ObservationEvidence, PageTiming, ScoreResult } from "../scoring/index";
 import { checkValidity, defaultPolicy, fuseStudent, scoreBattery } from "../scoring/index";
+import { seededRandom } from "../src/server/demo/answers";
 
 const RESPONSES = 1_000_000;
 /** Distinct generated responses, reused in turn (1,000,000 distinct objects would measure the GC). */
@@ -21,17 +22,7 @@ const battery = batteryFor(8, "spring")!;
 const forms: Instrument[] = battery.selfReport.map((id) => getInstrument(id)!);
 const summed = forms.filter((f) => f.scoring.method === "sum");
 
-/** A small deterministic generator (mulberry32), so every run scores the same responses. */
-function prng(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-const random = prng(20260302);
+const random = seededRandom(20260302);
 const pick = <T>(xs: readonly T[]): T => xs[Math.floor(random() * xs.length)]!;
 
 interface Response {

@@ -1,3 +1,4 @@
+import { phqScreenersLicence } from "./phq-screeners";
 import { defineInstrument } from "./schema";
 
 /**
@@ -103,14 +104,7 @@ export const gad7 = defineInstrument({
       { id: "severe", min: 15, max: 21, label: { "zh-CN": "重度", en: "Severe" } },
     ],
   },
-  licence: {
-    kind: "free",
-    terms:
-      "No permission required to reproduce, translate, display or distribute (phqscreeners.com). Keep the credit line; do not alter items or response options.",
-    attribution:
-      "Developed by Drs. Robert L. Spitzer, Janet B.W. Williams, Kurt Kroenke and colleagues, with an educational grant from Pfizer Inc. No permission required to reproduce, translate, display or distribute.",
-    url: "https://www.phqscreeners.com/select-screener",
-  },
+  licence: phqScreenersLicence,
   source: {
     citation:
       "Spitzer RL, Kroenke K, Williams JBW, Löwe B. A brief measure for assessing generalized anxiety disorder: the GAD-7. Arch Intern Med 2006;166(10):1092-1097. doi:10.1001/archinte.166.10.1092",

@@ -1,3 +1,4 @@
+import { phqScreenersLicence } from "./phq-screeners";
 import { defineInstrument } from "./schema";
 
 /**
@@ -146,14 +147,7 @@ export const phq9 = defineInstrument({
       url: "https://doi.org/10.1016/j.genhosppsych.2014.05.021",
     },
   },
-  licence: {
-    kind: "free",
-    terms:
-      "No permission required to reproduce, translate, display or distribute (phqscreeners.com). Keep the credit line; do not alter items or response options.",
-    attribution:
-      "Developed by Drs. Robert L. Spitzer, Janet B.W. Williams, Kurt Kroenke and colleagues, with an educational grant from Pfizer Inc. No permission required to reproduce, translate, display or distribute.",
-    url: "https://www.phqscreeners.com/select-screener",
-  },
+  licence: phqScreenersLicence,
   source: {
     citation:
       "Kroenke K, Spitzer RL, Williams JBW. The PHQ-9: validity of a brief depression severity measure. J Gen Intern Med 2001;16(9):606-613. doi:10.1046/j.1525-1497.2001.016009606.x",
