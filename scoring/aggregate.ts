@@ -379,13 +379,25 @@ export type MeanEstimate =
  */
 export function meanWithInterval(values: readonly number[], level = 0.95): MeanEstimate {
   assertFiniteValues(values, "values");
-  assertLevel(level);
   const first = values[0];
-  if (first === undefined) return { kind: "empty", n: 0 };
-  if (values.length === 1) return { kind: "insufficient", n: 1, mean: first };
-  const n = values.length;
-  const m = mean(values as number[]);
-  const sd = sampleStandardDeviation(values as number[]);
+  if (first === undefined) return meanFromSummary({ n: 0, mean: 0, sd: 0 }, level);
+  if (values.length === 1) return meanFromSummary({ n: 1, mean: first, sd: 0 }, level);
+  return meanFromSummary({ n: values.length, mean: mean(values as number[]), sd: sampleStandardDeviation(values as number[]) }, level);
+}
+
+/**
+ * {@link meanWithInterval} from a group's count, mean and sample SD (as a database computes them with
+ * count, avg and stddev_samp), so the values themselves need not travel: the same formula.
+ *
+ * @throws RangeError on a negative or fractional n, a non-finite mean or SD, or a level outside (0, 1)
+ */
+export function meanFromSummary(summary: GroupSummary, level = 0.95): MeanEstimate {
+  const { n, mean: m, sd } = summary;
+  assertCount(n, "n");
+  assertFiniteValues([m, sd], "summary");
+  assertLevel(level);
+  if (n === 0) return { kind: "empty", n: 0 };
+  if (n === 1) return { kind: "insufficient", n: 1, mean: m };
   const df = n - 1;
   const half = studentTQuantile((1 + level) / 2, df) * (sd / Math.sqrt(n));
   return { kind: "mean", n, mean: m, sd, df, lower: m - half, upper: m + half };
@@ -431,28 +443,29 @@ export type MeanDifference =
 export function meanDifference(a: readonly number[], b: readonly number[], level = 0.95): MeanDifference {
   assertFiniteValues(a, "a");
   assertFiniteValues(b, "b");
+  const summary = (xs: readonly number[]): GroupSummary =>
+    xs.length < 2 ? { n: xs.length, mean: xs[0] ?? 0, sd: 0 } : { n: xs.length, mean: mean(xs as number[]), sd: Math.sqrt(sampleVariance(xs as number[])) };
+  return meanDifferenceFromSummaries(summary(a), summary(b), level);
+}
+
+/**
+ * {@link meanDifference} from two groups' count, mean and sample SD: the same Welch interval.
+ *
+ * @throws RangeError on a negative or fractional n, a non-finite mean or SD, or a level outside (0, 1)
+ */
+export function meanDifferenceFromSummaries(a: GroupSummary, b: GroupSummary, level = 0.95): MeanDifference {
+  assertCount(a.n, "a.n");
+  assertCount(b.n, "b.n");
+  assertFiniteValues([a.mean, a.sd, b.mean, b.sd], "summaries");
   assertLevel(level);
-  if (a.length < 2 || b.length < 2) return { kind: "insufficient", na: a.length, nb: b.length };
-  const na = a.length;
-  const nb = b.length;
-  const ma = mean(a as number[]);
-  const mb = mean(b as number[]);
-  const va = sampleVariance(a as number[]) / na;
-  const vb = sampleVariance(b as number[]) / nb;
+  if (a.n < 2 || b.n < 2) return { kind: "insufficient", na: a.n, nb: b.n };
+  const va = (a.sd * a.sd) / a.n;
+  const vb = (b.sd * b.sd) / b.n;
   const se = Math.sqrt(va + vb);
-  const difference = ma - mb;
-  const df = se === 0 ? na + nb - 2 : (va + vb) ** 2 / (va ** 2 / (na - 1) + vb ** 2 / (nb - 1));
+  const difference = a.mean - b.mean;
+  const df = se === 0 ? a.n + b.n - 2 : (va + vb) ** 2 / (va ** 2 / (a.n - 1) + vb ** 2 / (b.n - 1));
   const half = se === 0 ? 0 : studentTQuantile((1 + level) / 2, df) * se;
-  return {
-    kind: "difference",
-    difference,
-    se,
-    df,
-    lower: difference - half,
-    upper: difference + half,
-    a: { n: na, mean: ma, sd: Math.sqrt(va * na) },
-    b: { n: nb, mean: mb, sd: Math.sqrt(vb * nb) },
-  };
+  return { kind: "difference", difference, se, df, lower: difference - half, upper: difference + half, a: { ...a }, b: { ...b } };
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -19,4 +19,4 @@ export { compareWatchEntries, fuseStudent, KEY_POPULATION_ITEM, rankWatchList, s
 export type { AlphaResult, ChangeReference, ChangeReferenceInput, ReliableChange, ReliableChangeInput, ScoreDirection, TierMovement, Who5Change } from "./change";
 export { changeReference, cronbachAlpha, MIN_DISTRICT_N, reliableChangeIndex, tierMovement, who5PercentChange } from "./change";
 export type { DistrictFunnel, FunnelLimits, FunnelPosition, GroupSummary, Interval, MeanDifference, MeanEstimate, PublishableTable, RateEstimate, SchoolCount, SchoolFunnelResult } from "./aggregate";
-export { classifySchools, funnelLimits, meanDifference, meanWithInterval, rate, studentTQuantile, suppressSmallCells, wilsonInterval } from "./aggregate";
+export { classifySchools, funnelLimits, meanDifference, meanDifferenceFromSummaries, meanFromSummary, meanWithInterval, rate, studentTQuantile, suppressSmallCells, wilsonInterval } from "./aggregate";

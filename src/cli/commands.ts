@@ -18,6 +18,7 @@ const USAGE = `usage:
   xinqing score <instrument> --answers '{"q1":2,…}' [--level primary|secondary]
   xinqing tier --input battery.json
   xinqing roster import <file.csv> --school <code|id> [--dry-run]
+  xinqing export aggregates --wave <2025-2026:spring|wave id> --by school|grade|school,grade --out <file.csv> [--encoding utf-8|gb18030]
   xinqing backup <file> | xinqing restore <file> [--force]
 instruments: ${[...instruments.keys()].join(", ")}`;
 
@@ -32,6 +33,8 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<string
     case "roster":
       // loaded on demand: the database commands pull in the server, the scoring commands do not
       return (await import("./roster")).runRosterCommand(rest, io);
+    case "export":
+      return (await import("./export")).runExportCommand(rest, io);
     case undefined:
     case "help":
     case "--help":

@@ -12,6 +12,7 @@ import { fileURLToPath } from "node:url";
 import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
 import { build } from "vite";
 import { openPglite } from "../../src/server/db/pglite";
+import { ensureDefaultSettings } from "../../src/server/main";
 import { startTestServer, type TestServer } from "../helpers/server";
 
 export const root = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
@@ -52,6 +53,8 @@ export async function startLab(staticDir: string, students: number): Promise<Lab
   const db = await openPglite({});
   const server = await startTestServer(db, { staticDir });
   const { seed, app, clock } = server;
+  // As at a real first start: the district name and the help hotlines (the district's number not filled in).
+  await ensureDefaultSettings(db);
 
   const schoolId = await seed.school({ name: "第一实验中学" });
   const classId = await seed.klass(schoolId, 8, "3");

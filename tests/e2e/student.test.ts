@@ -2,78 +2,14 @@
  * The student's screening in real Chromium against the real server (issue 5, "Tests"). Skips with one line
  * when Debian's chromium is not installed, except under CI, where a missing browser fails the run.
  */
-import type { Browser, Page } from "playwright-core";
+import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildSpa, chromiumPath, launchChromium, newStudentContext, shot, startLab, type Lab } from "./harness";
+import { answerPage, answerToLastPage, calm, enterCode, expectAccessible, nextPage, pageTitle, saveState } from "./steps";
 
 const executablePath = chromiumPath();
 if (!executablePath && process.env.CI) throw new Error("e2e: chromium is not installed (apt-get install -y chromium); CI requires it");
 if (!executablePath) console.warn("e2e: skipped, chromium is not installed (apt-get install -y chromium)");
-
-/** How the test answers each page: a matrix's column value (one for every row, or one per row), or a choice value by question. */
-interface Choices {
-  readonly grid: Record<string, string | string[]>;
-  readonly question: Record<string, string>;
-}
-
-const calm: Choices = {
-  grid: { phq9__grid: "0", gad7__grid: "1", who5__grid: "3", asq__grid: "no" },
-  question: { asq__q5: "no" },
-};
-
-const pageTitle = (page: Page) => page.locator(".sd-page__title").first();
-
-/**
- * Answers every visible question of the current page by clicking its inputs in the page (one round trip):
- * matrix rows get the listed column value, other choice questions the listed value or their first option.
- * Repeats while a click reveals a new question (ASQ question 5).
- */
-async function answerPage(page: Page, choices: Choices): Promise<void> {
-  for (let round = 0; round < 3; round++) {
-    const revealed = await page.evaluate((c) => {
-      const questions = [...document.querySelectorAll<HTMLElement>(".sd-page .sd-question[data-name]")].filter((q) => q.offsetParent !== null);
-      for (const q of questions) {
-        const name = q.dataset["name"] ?? "";
-        const rows = [...q.querySelectorAll("tr.sd-table__row")];
-        if (rows.length > 0) {
-          const want = c.grid[name] ?? "0";
-          rows.forEach((row, i) => row.querySelector<HTMLInputElement>(`input[type=radio][value="${Array.isArray(want) ? want[i] : want}"]`)?.click());
-          continue;
-        }
-        const wanted = c.question[name];
-        const input = wanted === undefined ? q.querySelector<HTMLInputElement>("input[type=radio]") : q.querySelector<HTMLInputElement>(`input[type=radio][value="${wanted}"]`);
-        if (input && !input.checked) input.click();
-      }
-      return questions.length;
-    }, choices);
-    await page.waitForTimeout(50);
-    const visible = await page.locator(".sd-page .sd-question[data-name]:visible").count();
-    if (visible === revealed) return;
-  }
-}
-
-async function nextPage(page: Page): Promise<void> {
-  const before = await pageTitle(page).textContent();
-  await page.locator(".sd-navigation__next-btn").click();
-  await expect.poll(() => pageTitle(page).textContent()).not.toBe(before);
-}
-
-async function enterCode(page: Page, baseUrl: string, code: string): Promise<void> {
-  await page.goto(baseUrl);
-  await page.getByLabel("访问码").fill(code.toLowerCase().replace(/(.{4})/, "$1 "));
-  await page.getByRole("button", { name: "下一步" }).click();
-}
-
-/** Answers pages until the last one (which it answers but does not submit). */
-async function answerToLastPage(page: Page, choices: Choices): Promise<void> {
-  for (;;) {
-    await answerPage(page, choices);
-    if (await page.locator(".sd-navigation__complete-btn").isVisible()) return;
-    await nextPage(page);
-  }
-}
-
-const saveState = (page: Page) => page.locator("[data-save-state]").getAttribute("data-save-state");
 
 describe.skipIf(!executablePath)("the student's screening in Chromium", { timeout: 60_000 }, () => {
   let lab: Lab;
@@ -117,7 +53,12 @@ describe.skipIf(!executablePath)("the student's screening in Chromium", { timeou
     await shot(page, "04-survey-last-page");
     await page.locator(".sd-navigation__complete-btn").click();
     await expect.poll(() => page.locator("[data-screen=done]").isVisible(), { timeout: 15_000 }).toBe(true);
-    expect(await page.textContent("body")).not.toContain("老师很快会来找你");
+    const done = (await page.textContent("[data-screen=done]")) ?? "";
+    expect(done).not.toContain("老师很快会来找你");
+    // The hotlines of the server's settings: 12355, and the district's line, whose number is not configured yet.
+    expect(done).toContain("拨打 12355");
+    expect(done).toContain("本区心理援助热线");
+    expect(done).toContain("号码贴在心理辅导室门口");
     await shot(page, "05-done");
 
     const rows = await responseOf(lab.studentIds[0]!);
@@ -156,6 +97,7 @@ describe.skipIf(!executablePath)("the student's screening in Chromium", { timeou
     await second.page.getByRole("button", { name: "接着上次填写" }).click();
     await expect.poll(() => pageTitle(second.page).textContent(), { timeout: 15_000 }).toContain("WHO-5");
     await shot(second.page, "06-resumed");
+    await expectAccessible(second.page, "resumed survey page");
     await second.page.locator(".sd-navigation__prev-btn").click();
     await second.page.locator(".sd-navigation__prev-btn").click();
     await expect.poll(() => second.page.locator('tr.sd-table__row input[type=radio][value="1"]:checked').count()).toBe(9);
@@ -174,6 +116,7 @@ describe.skipIf(!executablePath)("the student's screening in Chromium", { timeou
     await expect.poll(() => saveState(page), { timeout: 10_000 }).toBe("waiting");
     expect(await page.locator("[data-save-state]").textContent()).toContain("网络暂时断开");
     await shot(page, "07-offline");
+    await expectAccessible(page, "survey page while offline");
     expect((await responseOf(lab.studentIds[2]!))[0]?.answers["phq9"]?.["q1"]).toBeUndefined();
     await page.unroute("**/api/student/response");
     await expect.poll(() => saveState(page), { timeout: 20_000 }).toBe("saved");
@@ -215,7 +158,11 @@ describe.skipIf(!executablePath)("the student's screening in Chromium", { timeou
     await context.close();
   });
 
-  it("shows the kind end page (and no score) after a critical answer, and stores the critical item", async () => {
+  it("shows the kind end page (and no score) after a critical answer, with the district hotline an administrator configured, and stores the critical item", async () => {
+    // A test fixture, not a real number: what an administrator typed into the settings.
+    const { rows: settingRows } = await lab.server.db.query<{ value: { id: string; number: string | null }[] }>("SELECT value FROM settings WHERE key = 'help.hotlines'");
+    const configured = settingRows[0]!.value.map((h) => (h.id === "district" ? { ...h, number: "0000-0000000" } : h));
+    await lab.server.db.query("UPDATE settings SET value = $1 WHERE key = 'help.hotlines'", [JSON.stringify(configured)]);
     const { context, page } = await newStudentContext(browser);
     await enterCode(page, lab.baseUrl, lab.codes[4]!);
     await page.getByRole("button", { name: "开始填写" }).click();
@@ -226,6 +173,7 @@ describe.skipIf(!executablePath)("the student's screening in Chromium", { timeou
     const text = (await page.textContent("body")) ?? "";
     expect(text).toContain("心理老师很快会来找你聊一聊");
     expect(text).toContain("12355");
+    expect(text).toContain("拨打 0000-0000000");
     expect(text).not.toMatch(/分数|得分|score|tier|red|orange|风险等级/i);
     await shot(page, "08-done-critical");
     const { rows } = await lab.server.db.query<{ scores: Record<string, { critical: string[] }> }>(
@@ -241,9 +189,11 @@ describe.skipIf(!executablePath)("the student's screening in Chromium", { timeou
     await enterCode(page, lab.baseUrl, lab.codes[0]!);
     await expect.poll(() => page.getByRole("alert").textContent()).toContain("这个访问码已经用过了");
     await shot(page, "09-code-used");
+    await expectAccessible(page, "code entry, code used");
     await enterCode(page, lab.baseUrl, lab.closedWaveCode);
     await expect.poll(() => page.getByRole("alert").textContent()).toContain("这次问卷现在没有开放");
     await shot(page, "10-wave-closed");
+    await expectAccessible(page, "code entry, wave closed");
     await page.getByRole("button", { name: "English" }).click();
     await expect.poll(() => page.getByRole("alert").textContent()).toContain("not open");
     await context.close();

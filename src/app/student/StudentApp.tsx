@@ -11,6 +11,7 @@ import type { AnswerMap } from "./answers";
 import { clearBrowserStorage, END_PAGE_MS, IDLE_TIMEOUT_MS, normalizeCode, startIdleTimer } from "./kiosk";
 import { retryWithBackoff } from "./save-queue";
 import { CodeScreen, DeclinedScreen, DoneScreen, IntroScreen } from "./screens";
+import type { Hotline, StudentSurvey } from "./survey-data";
 import { texts, type Lang, type StudentErrorCode } from "./texts";
 import "./student.css";
 
@@ -25,10 +26,10 @@ interface Resume {
 
 type Screen =
   | { kind: "code"; error: StudentErrorCode | null; busy: boolean }
-  | { kind: "intro"; session: StudentSession; resume: Resume; busy: boolean; error: StudentErrorCode | null }
-  | { kind: "survey"; session: StudentSession; resume: Resume }
-  | { kind: "done"; critical: boolean }
-  | { kind: "declined" };
+  | { kind: "intro"; session: StudentSession; survey: StudentSurvey; resume: Resume; busy: boolean; error: StudentErrorCode | null }
+  | { kind: "survey"; session: StudentSession; survey: StudentSurvey; resume: Resume }
+  | { kind: "done"; critical: boolean; hotlines: readonly Hotline[] }
+  | { kind: "declined"; hotlines: readonly Hotline[] };
 
 const KNOWN_ERRORS: readonly StudentErrorCode[] = ["code_invalid", "wave_closed", "code_used", "locked"];
 
@@ -43,6 +44,20 @@ export function errorFor(failure: ApiFailure): StudentErrorCode {
   return "other";
 }
 
+
+/** The end page's hotlines as far as the visit knows them (none before the survey was loaded). */
+function hotlinesOf(screen: Screen): readonly Hotline[] {
+  switch (screen.kind) {
+    case "intro":
+    case "survey":
+      return screen.survey.help.hotlines;
+    case "done":
+    case "declined":
+      return screen.hotlines;
+    case "code":
+      return [];
+  }
+}
 
 function resumeOf(state: ResponseState): Resume {
   return { answers: state.answers ?? {}, currentPage: state.currentPage ?? 0, seq: state.seq ?? 0 };
@@ -70,7 +85,7 @@ function StudentVisit(props: { lang: Lang; api: ApiClient; onReset: () => void; 
       props.onSignedIn();
       // Start fetching survey-core while the student reads the introduction.
       void loadSurvey();
-      const loaded = await studentApi.loadResponse(api);
+      const [loaded, survey] = await Promise.all([studentApi.loadResponse(api), studentApi.loadSurvey(api)]);
       if (!loaded.ok) {
         setScreen({ kind: "code", error: errorFor(loaded), busy: false });
         return;
@@ -79,7 +94,11 @@ function StudentVisit(props: { lang: Lang; api: ApiClient; onReset: () => void; 
         setScreen({ kind: "code", error: "code_used", busy: false });
         return;
       }
-      setScreen({ kind: "intro", session: entered.data, resume: resumeOf(loaded.data), busy: false, error: null });
+      if (!survey.ok) {
+        setScreen({ kind: "code", error: errorFor(survey), busy: false });
+        return;
+      }
+      setScreen({ kind: "intro", session: entered.data, survey: survey.data, resume: resumeOf(loaded.data), busy: false, error: null });
     },
     [api, props],
   );
@@ -95,7 +114,7 @@ function StudentVisit(props: { lang: Lang; api: ApiClient; onReset: () => void; 
     });
     if (result.ok) {
       clearBrowserStorage();
-      setScreen({ kind: "declined" });
+      setScreen({ kind: "declined", hotlines: screen.survey.help.hotlines });
     } else if (result.kind !== "cancelled") {
       setScreen({ ...screen, busy: false, error: errorFor(result) });
     }
@@ -104,14 +123,14 @@ function StudentVisit(props: { lang: Lang; api: ApiClient; onReset: () => void; 
   const onSubmitted = useCallback((result: SubmitReply) => {
     // The answers go with the survey component; only this boolean stays until the reset.
     clearBrowserStorage();
-    setScreen({ kind: "done", critical: result.critical === true });
+    setScreen((prev) => ({ kind: "done", critical: result.critical === true, hotlines: hotlinesOf(prev) }));
   }, []);
 
   const onRefused = useCallback((status: number, code: string) => {
     // Submitted or declined meanwhile (a retry whose first reply was lost, or on another PC): the end page.
     if (code === "already_submitted" || code === "already_declined") {
       clearBrowserStorage();
-      setScreen(code === "already_submitted" ? { kind: "done", critical: false } : { kind: "declined" });
+      setScreen((prev) => (code === "already_submitted" ? { kind: "done", critical: false, hotlines: hotlinesOf(prev) } : { kind: "declined", hotlines: hotlinesOf(prev) }));
       return;
     }
     const error: StudentErrorCode = KNOWN_ERRORS.includes(code as StudentErrorCode) ? (code as StudentErrorCode) : status === 401 || code === "csrf" ? "session" : status === 409 ? "code_used" : "other";
@@ -138,20 +157,20 @@ function StudentVisit(props: { lang: Lang; api: ApiClient; onReset: () => void; 
           resuming={screen.resume.currentPage > 0 || Object.keys(screen.resume.answers).length > 0}
           busy={screen.busy}
           error={screen.error}
-          onStart={() => setScreen({ kind: "survey", session: screen.session, resume: screen.resume })}
+          onStart={() => setScreen({ kind: "survey", session: screen.session, survey: screen.survey, resume: screen.resume })}
           onDecline={() => void decline()}
         />
       );
     case "survey":
       return (
         <Suspense fallback={<p role="status">{t.loading}</p>}>
-          <SurveyRunner api={api} lang={lang} instrumentIds={screen.session.battery.instruments} resume={screen.resume} onSubmitted={onSubmitted} onRefused={onRefused} />
+          <SurveyRunner api={api} lang={lang} survey={screen.survey} resume={screen.resume} onSubmitted={onSubmitted} onRefused={onRefused} />
         </Suspense>
       );
     case "done":
-      return <DoneScreen lang={lang} critical={screen.critical} onFinish={onReset} />;
+      return <DoneScreen lang={lang} critical={screen.critical} hotlines={screen.hotlines} onFinish={onReset} />;
     case "declined":
-      return <DeclinedScreen lang={lang} onFinish={onReset} />;
+      return <DeclinedScreen lang={lang} hotlines={screen.hotlines} onFinish={onReset} />;
   }
 }
 

@@ -1,7 +1,9 @@
 /**
- * The battery in SurveyJS (its own lazy chunk: survey-core, survey-react-ui and the instrument data load only
- * here). One instrument per page, progress bar, no auto-advance, no cookie, no completed page: when the student
- * presses Submit, SurveyJS validates the last page and this component submits; the end page is React's.
+ * The battery in SurveyJS (its own lazy chunk: survey-core and survey-react-ui load only here). The SurveyJS
+ * JSON and the table that maps its data to answers come from the server (GET /api/student/survey), so neither
+ * the instruments nor zod are in the student's bundle. One instrument per page, progress bar, no auto-advance,
+ * no cookie, no completed page: when the student presses Submit, SurveyJS validates the last page and this
+ * component submits; the end page is React's.
  *
  * Every page change and (debounced) every answer pushes a snapshot to the save queue; page visits are timed
  * here because SurveyJS does not keep time spent.
@@ -15,7 +17,7 @@ import type { ApiClient } from "../ui/api";
 import type { AnswerMap } from "./answers";
 import { newIdempotencyKey, studentApi, type SubmitReply } from "./api";
 import { createSaveQueue, MAX_VISITS_PER_SAVE, retryWithBackoff, type PageVisit, type SaveStatus, type Snapshot } from "./save-queue";
-import { answersToSurveyData, batteryInstruments, batterySurvey, surveyAnswers } from "./survey-data";
+import { answersToSurveyData, surveyDataToAnswers, type StudentSurvey } from "./survey-data";
 import { texts, type Lang } from "./texts";
 
 /** Answers are pushed to the queue this long after the last change on a page (a page change saves at once). */
@@ -69,7 +71,8 @@ export function fixChineseStrings(): void {
 export interface SurveyRunnerProps {
   readonly api: ApiClient;
   readonly lang: Lang;
-  readonly instrumentIds: readonly string[];
+  /** The battery's SurveyJS JSON and ref table (GET /api/student/survey). */
+  readonly survey: StudentSurvey;
   /** What the server holds (GET /api/student/response): answers, the page to continue on, the last save's seq. */
   readonly resume: { readonly answers: AnswerMap; readonly currentPage: number; readonly seq: number };
   readonly onSubmitted: (result: SubmitReply) => void;
@@ -82,7 +85,7 @@ type SubmitState = { kind: "idle" } | { kind: "submitting"; offline: boolean } |
 const now = () => Date.now();
 
 export default function SurveyRunner(props: SurveyRunnerProps) {
-  const { api, instrumentIds, resume } = props;
+  const { api, survey, resume } = props;
   const t = texts[props.lang];
   const [saveStatus, setSaveStatus] = useState<SaveStatus>({ kind: "saved" });
   const [submit, setSubmit] = useState<SubmitState>({ kind: "idle" });
@@ -92,17 +95,15 @@ export default function SurveyRunner(props: SurveyRunnerProps) {
   // Built once per mount: the model, the queue and the timing state live and die with this student.
   const built = useMemo(() => {
     fixChineseStrings();
-    const found = batteryInstruments(instrumentIds);
-    if (!found.ok) return { ok: false as const, unknown: found.unknown };
-    const { instruments } = found;
-    const model = new Model(batterySurvey(instruments));
+    const model = new Model(survey.survey);
     model.locale = props.lang === "en" ? "en" : "zh-cn";
     model.autoFocusFirstQuestion = true;
     model.applyTheme({ cssVariables: { "--sjs-font-size": "18px", "--sjs-base-unit": "9px", "--sjs-primary-backcolor": "#1f6f8b", "--sjs-primary-backcolor-dark": "#185a71" } });
-    model.data = answersToSurveyData(instruments, resume.answers);
+    model.data = answersToSurveyData(survey.refs, resume.answers);
     const last = Math.max(0, model.visiblePageCount - 1);
     model.currentPageNo = Math.min(Math.max(0, Math.trunc(resume.currentPage)), last);
-    return { ok: true as const, instruments, model };
+    // A battery with no page (should the server ever send one) cannot be answered here.
+    return model.pageCount > 0 ? { ok: true as const, model } : { ok: false as const };
     // Built once per student: later prop changes (the language) are applied by the effect below.
   }, []);
 
@@ -112,8 +113,10 @@ export default function SurveyRunner(props: SurveyRunnerProps) {
 
   useEffect(() => {
     if (!built.ok) return;
-    const { model, instruments } = built;
-    const pageInstrument = () => instruments[model.currentPageNo]?.id ?? instruments[0]?.id ?? "";
+    const { model } = built;
+    // One page per instrument, in the battery's order (instruments/to-survey.ts).
+    const instruments = survey.battery.instruments;
+    const pageInstrument = () => instruments[model.currentPageNo] ?? instruments[0] ?? "";
     // Visits recorded on this PC; the server merges them with those of other PCs.
     let visits: PageVisit[] = [];
     let visit = { instrument: pageInstrument(), startedAt: now() };
@@ -135,7 +138,7 @@ export default function SurveyRunner(props: SurveyRunnerProps) {
         if (status.kind === "failed") callbacks.current.onRefused(status.status, status.error.code);
       },
     });
-    const snapshot = (): Snapshot => ({ answers: surveyAnswers(instruments, model.data), currentPage: model.currentPageNo, pages: visits });
+    const snapshot = (): Snapshot => ({ answers: surveyDataToAnswers(survey.refs, model.data), currentPage: model.currentPageNo, pages: visits });
     const flushValues = () => {
       if (debounce !== null) clearTimeout(debounce);
       debounce = null;
@@ -166,7 +169,7 @@ export default function SurveyRunner(props: SurveyRunnerProps) {
       await queue.idle();
       // Every visit of this PC (the server merges duplicates), at most the 100 a call may carry.
       const pages = [...visits, { ...visit, endedAt: now() }].slice(-MAX_VISITS_PER_SAVE);
-      const body = { idempotencyKey: (submitKey ??= newIdempotencyKey()), answers: surveyAnswers(instruments, model.data), pages };
+      const body = { idempotencyKey: (submitKey ??= newIdempotencyKey()), answers: surveyDataToAnswers(survey.refs, model.data), pages };
       const outcome = await retryWithBackoff(() => studentApi.submit(api, body), {
         sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
         random: Math.random,
@@ -218,7 +221,7 @@ export default function SurveyRunner(props: SurveyRunnerProps) {
       window.removeEventListener("online", onOnline);
       window.removeEventListener("beforeunload", onBeforeUnload);
     };
-  }, [api, built, resume]);
+  }, [api, built, resume, survey]);
 
   if (!built.ok) {
     return (
@@ -230,6 +233,8 @@ export default function SurveyRunner(props: SurveyRunnerProps) {
 
   return (
     <div className="xq-survey">
+      {/* The page's one h1 (SurveyJS titles its pages with lower headings), for screen-reader navigation. */}
+      <h1 className="xq-visually-hidden">{t.surveyHeading}</h1>
       <SaveLine lang={props.lang} status={saveStatus} submit={submit} />
       <Survey model={built.model} />
     </div>

@@ -6,6 +6,7 @@ import type { DeclineReply, ResponseState, SubmitBody, SubmitReply } from "../..
 import type { StudentSession } from "../../shared/waves";
 import type { ApiClient, ApiResult } from "../ui/api";
 import type { SaveBody } from "./save-queue";
+import type { StudentSurvey } from "./survey-data";
 import type { AutosaveReply } from "../../shared/responses";
 
 export type { ResponseState, StudentSession, SubmitReply };
@@ -13,6 +14,8 @@ export type { ResponseState, StudentSession, SubmitReply };
 export const studentApi = {
   enterCode: (api: ApiClient, code: string): Promise<ApiResult<StudentSession>> => api.post("/api/student/session", { code }),
   loadResponse: (api: ApiClient): Promise<ApiResult<ResponseState>> => api.get("/api/student/response"),
+  /** The battery's SurveyJS JSON, its answer refs and the end page's hotlines, made by the server. */
+  loadSurvey: (api: ApiClient): Promise<ApiResult<StudentSurvey>> => api.get("/api/student/survey"),
   save: (api: ApiClient, body: SaveBody): Promise<ApiResult<AutosaveReply>> => api.put("/api/student/response", body),
   submit: (api: ApiClient, body: SubmitBody): Promise<ApiResult<SubmitReply>> => api.post("/api/student/response/submit", body),
   decline: (api: ApiClient, idempotencyKey: string): Promise<ApiResult<DeclineReply>> => api.post("/api/student/response/decline", { idempotencyKey }),

@@ -3,7 +3,7 @@
  * the end pages. Plain React, no survey-core: these render before the survey chunk has loaded.
  */
 import { useEffect, useId, useRef, useState, type FormEvent } from "react";
-import { HELP_RESOURCES, texts, type HelpResource, type Lang, type StudentErrorCode } from "./texts";
+import { helpResources, texts, type HelpResource, type HotlineSetting, type Lang, type StudentErrorCode } from "./texts";
 
 export function CodeScreen(props: { lang: Lang; error: StudentErrorCode | null; busy: boolean; onSubmit: (code: string) => void }) {
   const t = texts[props.lang];
@@ -113,6 +113,12 @@ export function IntroScreen(props: {
   );
 }
 
+/** An end page starts at the top (the survey page before it may have been scrolled far down), its heading focused. */
+function focusTop(heading: HTMLElement | null): void {
+  heading?.focus({ preventScroll: true });
+  window.scrollTo(0, 0);
+}
+
 function HelpList({ lang, resources }: { lang: Lang; resources: readonly HelpResource[] }) {
   const t = texts[lang];
   const titleId = useId();
@@ -121,7 +127,7 @@ function HelpList({ lang, resources }: { lang: Lang; resources: readonly HelpRes
       <h2 id={titleId}>{t.helpTitle}</h2>
       <ul>
         {resources.map((r) => (
-          <li key={r.name}>
+          <li key={`${r.name}|${r.detail}`}>
             <strong>{r.name}</strong>
             <span>{r.detail}</span>
           </li>
@@ -132,10 +138,10 @@ function HelpList({ lang, resources }: { lang: Lang; resources: readonly HelpRes
 }
 
 /** The thank-you page: help resources always; the kind sentence only when an answer needs a counselor. Never a score. */
-export function DoneScreen(props: { lang: Lang; critical: boolean; onFinish: () => void }) {
+export function DoneScreen(props: { lang: Lang; critical: boolean; hotlines: readonly HotlineSetting[]; onFinish: () => void }) {
   const t = texts[props.lang];
   const heading = useRef<HTMLHeadingElement>(null);
-  useEffect(() => heading.current?.focus(), []);
+  useEffect(() => focusTop(heading.current), []);
   return (
     <section className="xq-card" data-screen="done">
       <h1 ref={heading} tabIndex={-1}>
@@ -143,7 +149,7 @@ export function DoneScreen(props: { lang: Lang; critical: boolean; onFinish: () 
       </h1>
       <p>{t.doneText}</p>
       {props.critical && <p className="xq-kind">{t.doneCritical}</p>}
-      <HelpList lang={props.lang} resources={HELP_RESOURCES[props.lang]} />
+      <HelpList lang={props.lang} resources={helpResources(props.lang, props.hotlines)} />
       <p className="xq-hint">{t.finishHint}</p>
       <button type="button" className="xq-button xq-primary" onClick={props.onFinish}>
         {t.finish}
@@ -152,17 +158,17 @@ export function DoneScreen(props: { lang: Lang; critical: boolean; onFinish: () 
   );
 }
 
-export function DeclinedScreen(props: { lang: Lang; onFinish: () => void }) {
+export function DeclinedScreen(props: { lang: Lang; hotlines: readonly HotlineSetting[]; onFinish: () => void }) {
   const t = texts[props.lang];
   const heading = useRef<HTMLHeadingElement>(null);
-  useEffect(() => heading.current?.focus(), []);
+  useEffect(() => focusTop(heading.current), []);
   return (
     <section className="xq-card" data-screen="declined">
       <h1 ref={heading} tabIndex={-1}>
         {t.declinedTitle}
       </h1>
       <p>{t.declinedText}</p>
-      <HelpList lang={props.lang} resources={HELP_RESOURCES[props.lang]} />
+      <HelpList lang={props.lang} resources={helpResources(props.lang, props.hotlines)} />
       <p className="xq-hint">{t.finishHint}</p>
       <button type="button" className="xq-button xq-primary" onClick={props.onFinish}>
         {t.finish}

@@ -50,6 +50,7 @@ const zh = {
   saveFailed: "答案没能保存。请举手请老师帮忙，先不要关闭这个页面。",
   submitting: "正在提交…",
   submitOffline: "网络暂时断开了，连上后会自动提交，请不要关闭页面。",
+  surveyHeading: "心理健康问卷",
   loading: "正在加载问卷…",
   loadFailed: "问卷没能加载。请刷新页面，或请老师帮忙。",
   doneTitle: "谢谢你认真完成问卷！",
@@ -103,6 +104,7 @@ const en: Texts = {
   saveFailed: "Your answers could not be saved. Please raise your hand and ask your teacher; do not close this page.",
   submitting: "Submitting…",
   submitOffline: "The network is down for a moment. Your answers will be submitted as soon as it is back; please keep this page open.",
+  surveyHeading: "Well-being survey",
   loading: "Loading the survey…",
   loadFailed: "The survey could not be loaded. Please reload the page or ask your teacher.",
   doneTitle: "Thank you for completing the survey!",
@@ -118,21 +120,40 @@ export const texts: Readonly<Record<Lang, Texts>> = { "zh-CN": zh, en };
 
 export type StudentErrorCode = keyof Texts["errors"];
 
-/**
- * Help resources shown after submit. The server does not expose them yet, so they are constants here.
- * PLACEHOLDER (district configuration): the district hotline number is configured per district and is not
- * known to the app; until the API serves it, the page tells the student where to find it instead of
- * showing a made-up number. The 12355 youth service hotline (共青团12355青少年服务台) is national.
- */
-export const HELP_RESOURCES: Readonly<Record<Lang, readonly HelpResource[]>> = {
-  "zh-CN": [
-    { name: "学校心理辅导室", detail: "课间或放学后都可以去，也可以请班主任帮你预约心理老师。" },
-    { name: "12355 青少年服务台", detail: "拨打 12355，有专业的老师倾听和帮助你。" },
-    { name: "区心理援助热线", detail: "号码贴在心理辅导室门口，也可以问任何一位老师。" },
-  ],
-  en: [
-    { name: "School counseling room", detail: "Drop in during breaks or after school, or ask your homeroom teacher to book the counselor for you." },
-    { name: "12355 youth service hotline", detail: "Call 12355 to talk with a trained counselor." },
-    { name: "District support hotline", detail: "The number is posted at the counseling room door; any teacher can also give it to you." },
-  ],
+/** A help line as the server sends it (GET /api/student/survey, from the `help.hotlines` setting). */
+export interface HotlineSetting {
+  readonly id: string;
+  readonly number: string | null;
+  readonly label: { readonly "zh-CN": string; readonly en: string };
+}
+
+const COUNSELING_ROOM: Readonly<Record<Lang, HelpResource>> = {
+  "zh-CN": { name: "学校心理辅导室", detail: "课间或放学后都可以去，也可以请班主任帮你预约心理老师。" },
+  en: { name: "School counseling room", detail: "Drop in during breaks or after school, or ask your homeroom teacher to book the counselor for you." },
 };
+
+/** What the page says for a configured hotline, and for one whose number the district has not filled in yet. */
+const HOTLINE_DETAIL: Readonly<Record<Lang, { call: (n: string) => string; unknown: string }>> = {
+  "zh-CN": { call: (n) => `拨打 ${n}，有专业的老师倾听和帮助你。`, unknown: "号码贴在心理辅导室门口，也可以问任何一位老师。" },
+  en: { call: (n) => `Call ${n} to talk with a trained counselor.`, unknown: "The number is posted at the counseling room door; any teacher can also give it to you." },
+};
+
+/**
+ * Used only when the server sent no hotline (the setting is missing or malformed): the national 12355 youth
+ * service hotline (共青团12355青少年服务台, named in issue 5) and the district's line without a number, which
+ * the page never makes up.
+ */
+const FALLBACK_HOTLINES: readonly HotlineSetting[] = [
+  { id: "youth-12355", number: "12355", label: { "zh-CN": "12355 青少年服务台", en: "12355 youth service hotline" } },
+  { id: "district", number: null, label: { "zh-CN": "区心理援助热线", en: "District support hotline" } },
+];
+
+/**
+ * The help resources of the end pages: the school counseling room, then the hotlines configured on the server
+ * in their order (a hotline with no number yet says where to find it). Pure.
+ */
+export function helpResources(lang: Lang, hotlines: readonly HotlineSetting[]): HelpResource[] {
+  const detail = HOTLINE_DETAIL[lang];
+  const lines = hotlines.length > 0 ? hotlines : FALLBACK_HOTLINES;
+  return [COUNSELING_ROOM[lang], ...lines.map((h) => ({ name: h.label[lang], detail: h.number === null ? detail.unknown : detail.call(h.number) }))];
+}

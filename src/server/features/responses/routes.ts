@@ -27,7 +27,9 @@ import { findOutcomeBySession, runOnce, type Outcome } from "./idempotency";
 import type { CallContext, ResponseRow } from "./store";
 import { batteryOf, loadContext, openAndLock, readResponse, recordOnly, writeAutosave, writeDecline, writeSubmission } from "./store";
 import type { CriticalItem, OnCritical } from "./submit";
-import { noCriticalHook, scoreSubmission } from "./submit";
+import { scoreSubmission } from "./submit";
+import { studentSurveyRoutes } from "./survey";
+import { alertOnCritical } from "../alerts/raise";
 
 export interface ResponseRoutesOptions {
   readonly deps: Deps;
@@ -139,8 +141,10 @@ async function replayOfEndedSession<T>(deps: Deps, request: FastifyRequest, key:
   return token === undefined ? undefined : findOutcomeBySession<T>(deps.db, hashToken(token), key);
 }
 
-export const responseRoutes: FastifyPluginAsync<ResponseRoutesOptions> = async (base, { deps, onCritical = noCriticalHook }) => {
+// Default hook (issue 6): a critical answer raises an alert in the submission's transaction (alerts/raise.ts).
+export const responseRoutes: FastifyPluginAsync<ResponseRoutesOptions> = async (base, { deps, onCritical = alertOnCritical(deps) }) => {
   const app = base.withTypeProvider<ZodTypeProvider>();
+  await app.register(studentSurveyRoutes, { deps }); // GET /api/student/survey (./survey.ts)
 
   app.get("/api/student/response", { preValidation: studentOnly, schema: { response: { 200: ResponseStateSchema } } }, async (request): Promise<ResponseState> => {
     const student = requireStudent(request);
