@@ -158,7 +158,7 @@ describe.skipIf(!executablePath)("the student's screening in Chromium", { timeou
     await context.close();
   });
 
-  it("shows the kind end page (and no score) after a critical answer, with the district hotline an administrator configured, and stores the critical item", async () => {
+  it("shows the kind end page (and no score) after a critical answer, with the district hotline an administrator configured, and stores the critical item and an alert", async () => {
     // A test fixture, not a real number: what an administrator typed into the settings.
     const { rows: settingRows } = await lab.server.db.query<{ value: { id: string; number: string | null }[] }>("SELECT value FROM settings WHERE key = 'help.hotlines'");
     const configured = settingRows[0]!.value.map((h) => (h.id === "district" ? { ...h, number: "0000-0000000" } : h));
@@ -181,6 +181,9 @@ describe.skipIf(!executablePath)("the student's screening in Chromium", { timeou
       [lab.studentIds[4]!],
     );
     expect(rows[0]?.scores["asq"]?.critical).toContain("q1");
+    // …and the counselor's alert was raised with the submission
+    const { rows: alerts } = await lab.server.db.query<{ source: string; acknowledged_at: Date | null }>("SELECT source, acknowledged_at FROM alerts WHERE student_id = $1", [lab.studentIds[4]!]);
+    expect(alerts).toEqual([{ source: "response", acknowledged_at: null }]);
     await context.close();
   });
 
