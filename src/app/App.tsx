@@ -6,13 +6,15 @@
 import { lazy, Suspense } from "react";
 
 const StudentApp = lazy(() => import("./student/StudentApp"));
+const SetupPage = lazy(() => import("./account/SetupPage"));
 
-type Route = { kind: "student" } | { kind: "not-found"; path: string };
+type Route = { kind: "student" } | { kind: "setup" } | { kind: "not-found"; path: string };
 
 /** The route of a path. Unknown paths get a plain page rather than the student's survey. */
 export function routeOf(pathname: string): Route {
   const path = pathname.replace(/\/+$/, "") || "/";
   if (path === "/" || path === "/student") return { kind: "student" };
+  if (path === "/setup") return { kind: "setup" };
   return { kind: "not-found", path };
 }
 
@@ -23,6 +25,12 @@ export function App({ pathname = window.location.pathname }: { pathname?: string
       return (
         <Suspense fallback={<p className="xq-home">正在加载… Loading…</p>}>
           <StudentApp />
+        </Suspense>
+      );
+    case "setup":
+      return (
+        <Suspense fallback={<p className="xq-home">正在加载… Loading…</p>}>
+          <SetupPage />
         </Suspense>
       );
     case "not-found":

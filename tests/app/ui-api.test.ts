@@ -81,6 +81,7 @@ describe("routeOf", () => {
     ["/", "student"],
     ["/student", "student"],
     ["/student/", "student"],
+    ["/setup", "setup"],
     ["/counselor", "not-found"],
   ])("sends %s to the %s page", (path, kind) => {
     expect(routeOf(path).kind).toBe(kind);
