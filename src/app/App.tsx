@@ -7,14 +7,18 @@ import { lazy, Suspense } from "react";
 
 const StudentApp = lazy(() => import("./student/StudentApp"));
 const SetupPage = lazy(() => import("./account/SetupPage"));
+const LoginPage = lazy(() => import("./staff/LoginPage"));
+const SlipsPage = lazy(() => import("./staff/SlipsPage"));
 
-type Route = { kind: "student" } | { kind: "setup" } | { kind: "not-found"; path: string };
+type Route = { kind: "student" } | { kind: "setup" } | { kind: "login" } | { kind: "slips" } | { kind: "not-found"; path: string };
 
 /** The route of a path. Unknown paths get a plain page rather than the student's survey. */
 export function routeOf(pathname: string): Route {
   const path = pathname.replace(/\/+$/, "") || "/";
   if (path === "/" || path === "/student") return { kind: "student" };
   if (path === "/setup") return { kind: "setup" };
+  if (path === "/login") return { kind: "login" };
+  if (path === "/staff/slips") return { kind: "slips" };
   return { kind: "not-found", path };
 }
 
@@ -31,6 +35,18 @@ export function App({ pathname = window.location.pathname }: { pathname?: string
       return (
         <Suspense fallback={<p className="xq-home">正在加载… Loading…</p>}>
           <SetupPage />
+        </Suspense>
+      );
+    case "login":
+      return (
+        <Suspense fallback={<p className="xq-home">正在加载… Loading…</p>}>
+          <LoginPage />
+        </Suspense>
+      );
+    case "slips":
+      return (
+        <Suspense fallback={<p className="xq-home">正在加载… Loading…</p>}>
+          <SlipsPage />
         </Suspense>
       );
     case "not-found":
