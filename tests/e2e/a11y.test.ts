@@ -3,36 +3,21 @@
  * page", "full keyboard use"): axe-core runs on every state a student can see, in Chinese and in English,
  * and one student completes a survey page with the keyboard alone.
  */
-import type { Browser, Page } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { buildSpa, chromiumPath, launchChromium, newStudentContext, startLab, type Lab } from "./harness";
+import type { Page } from "playwright-core";
+import { describe, expect, it } from "vitest";
+import { newStudentContext, chromiumForTests, useChromiumLab } from "./harness";
 import { answerPage, axeFindings, calm, enterCode, expectAccessible, nextPage, pageTitle } from "./steps";
 
-const executablePath = chromiumPath();
-if (!executablePath && process.env.CI) throw new Error("e2e: chromium is not installed (apt-get install -y chromium); CI requires it");
+const executablePath = chromiumForTests();
 
 describe.skipIf(!executablePath)("the student's page for assistive technology", { timeout: 60_000 }, () => {
-  let lab: Lab;
-  let browser: Browser;
-  let spa: { dir: string; dispose(): void };
-
-  beforeAll(async () => {
-    spa = await buildSpa();
-    lab = await startLab(spa.dir, 4);
-    browser = await launchChromium(executablePath!);
-  }, 120_000);
-
-  afterAll(async () => {
-    await browser?.close();
-    await lab?.close();
-    spa?.dispose();
-  });
+  const env = useChromiumLab(executablePath, 4);
 
   const survey = (page: Page) => expect.poll(() => pageTitle(page).isVisible(), { timeout: 15_000 }).toBe(true);
 
   it("runs a live axe-core that reports a form field without a label (the checks below are not vacuous)", async () => {
-    const { context, page } = await newStudentContext(browser);
-    await page.goto(lab.baseUrl);
+    const { context, page } = await newStudentContext(env.browser);
+    await page.goto(env.lab.baseUrl);
     await expect.poll(() => page.getByLabel("访问码").isVisible()).toBe(true);
     await page.evaluate(() => document.querySelector("main")?.append(Object.assign(document.createElement("input"), { type: "text", id: "xq-unlabelled" })));
     const findings = await axeFindings(page);
@@ -41,15 +26,15 @@ describe.skipIf(!executablePath)("the student's page for assistive technology", 
   });
 
   it("has no serious or critical axe-core violation on the code screen, the introduction, every survey page and both end pages", async () => {
-    const { context, page } = await newStudentContext(browser);
-    await page.goto(lab.baseUrl);
+    const { context, page } = await newStudentContext(env.browser);
+    await page.goto(env.lab.baseUrl);
     await expect.poll(() => page.getByLabel("访问码").isVisible()).toBe(true);
     await expectAccessible(page, "code entry");
     await page.getByRole("button", { name: "下一步" }).click();
     await expect.poll(() => page.getByRole("alert").isVisible()).toBe(true);
     await expectAccessible(page, "code entry with an error");
 
-    await enterCode(page, lab.baseUrl, lab.codes[0]!);
+    await enterCode(page, env.lab.baseUrl, env.lab.codes[0]!);
     await expect.poll(() => page.getByRole("button", { name: "开始填写" }).isVisible()).toBe(true);
     await expectAccessible(page, "introduction");
     await page.getByRole("button", { name: "开始填写" }).click();
@@ -79,8 +64,8 @@ describe.skipIf(!executablePath)("the student's page for assistive technology", 
   });
 
   it("has no serious or critical violation on the plain end page, in English, and on the declined page", async () => {
-    const { context, page } = await newStudentContext(browser);
-    await enterCode(page, lab.baseUrl, lab.codes[1]!);
+    const { context, page } = await newStudentContext(env.browser);
+    await enterCode(page, env.lab.baseUrl, env.lab.codes[1]!);
     await page.getByRole("button", { name: "开始填写" }).click();
     await survey(page);
     await page.getByRole("button", { name: "English" }).click();
@@ -97,7 +82,7 @@ describe.skipIf(!executablePath)("the student's page for assistive technology", 
     await page.getByRole("button", { name: "Finish and leave" }).click();
 
     await expect.poll(() => page.getByLabel("访问码").isVisible()).toBe(true);
-    await enterCode(page, lab.baseUrl, lab.codes[2]!);
+    await enterCode(page, env.lab.baseUrl, env.lab.codes[2]!);
     await page.getByRole("button", { name: "我不想参加" }).click();
     await expectAccessible(page, "decline confirmation");
     await page.getByRole("button", { name: "确定不参加" }).click();
@@ -107,10 +92,10 @@ describe.skipIf(!executablePath)("the student's page for assistive technology", 
   });
 
   it("lets a student complete a survey page with the keyboard alone (Tab, arrows, Space, Enter)", async () => {
-    const { context, page } = await newStudentContext(browser);
-    await page.goto(lab.baseUrl);
+    const { context, page } = await newStudentContext(env.browser);
+    await page.goto(env.lab.baseUrl);
     await expect.poll(() => page.evaluate(() => document.activeElement?.getAttribute("name"))).toBe("code");
-    await page.keyboard.type(lab.codes[3]!);
+    await page.keyboard.type(env.lab.codes[3]!);
     await page.keyboard.press("Enter");
     await expect.poll(() => page.getByRole("button", { name: "开始填写" }).isVisible()).toBe(true);
     // The introduction's heading has the focus; the first Tab reaches "start".
@@ -133,7 +118,7 @@ describe.skipIf(!executablePath)("the student's page for assistive technology", 
     await tabUntil(page, ".sd-navigation__next-btn");
     await page.keyboard.press("Enter");
     await expect.poll(() => pageTitle(page).textContent()).toContain("GAD-7");
-    const phq9 = async () => (await lab.server.db.query<{ answers: Record<string, Record<string, number>> }>("SELECT answers FROM responses WHERE student_id = $1", [lab.studentIds[3]!])).rows[0]?.answers["phq9"];
+    const phq9 = async () => (await env.lab.server.db.query<{ answers: Record<string, Record<string, number>> }>("SELECT answers FROM responses WHERE student_id = $1", [env.lab.studentIds[3]!])).rows[0]?.answers["phq9"];
     await expect.poll(phq9, { timeout: 10_000 }).toEqual({ q1: 0, q2: 1, q3: 0, q4: 1, q5: 0, q6: 1, q7: 0, q8: 1, q9: 0 });
     await context.close();
   });

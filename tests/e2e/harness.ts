@@ -10,6 +10,7 @@ import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
+import { afterAll, beforeAll } from "vitest";
 import { build } from "vite";
 import { openPglite } from "../../src/server/db/pglite";
 import { ensureDefaultSettings } from "../../src/server/main";
@@ -109,6 +110,42 @@ export async function startLab(staticDir: string, students: number): Promise<Lab
       await db.close();
     },
   };
+}
+
+/**
+ * Debian's chromium for this run. Without it the e2e suites skip (one line says so), except in CI, which
+ * must run them: there its absence fails the run.
+ */
+export function chromiumForTests(): string | undefined {
+  const path = chromiumPath();
+  if (!path && process.env.CI) throw new Error("e2e: chromium is not installed (apt-get install -y chromium); CI requires it");
+  if (!path) console.warn("e2e: skipped, chromium is not installed (apt-get install -y chromium)");
+  return path;
+}
+
+export interface ChromiumLab {
+  readonly lab: Lab;
+  readonly browser: Browser;
+}
+
+/**
+ * Registers a suite's set-up and tear-down: the built SPA, a lab of `students` (see startLab) and one
+ * Chromium. Read `lab` and `browser` inside the tests, once the set-up has run.
+ */
+export function useChromiumLab(executablePath: string | undefined, students: number): ChromiumLab {
+  let spa: { dir: string; dispose(): void } | undefined;
+  const env = {} as { lab: Lab; browser: Browser };
+  beforeAll(async () => {
+    spa = await buildSpa();
+    env.lab = await startLab(spa.dir, students);
+    env.browser = await launchChromium(executablePath!);
+  }, 120_000);
+  afterAll(async () => {
+    await env.browser?.close();
+    await env.lab?.close();
+    spa?.dispose();
+  });
+  return env;
 }
 
 export async function launchChromium(executablePath: string): Promise<Browser> {

@@ -7,13 +7,12 @@
  * next student in turn, who types a code, answers every page, submits, and presses "finish" so the kiosk
  * resets for the next one, as in a real lab. Prints one line with the time it took.
  */
-import type { Browser, Page } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { buildSpa, chromiumPath, launchChromium, newStudentContext, startLab, type Lab } from "./harness";
+import type { Page } from "playwright-core";
+import { describe, expect, it } from "vitest";
+import { newStudentContext, chromiumForTests, useChromiumLab } from "./harness";
 import { answerToLastPage, calm, pageTitle, typeCode, type Choices } from "./steps";
 
-const executablePath = chromiumPath();
-if (!executablePath && process.env.CI) throw new Error("e2e: chromium is not installed (apt-get install -y chromium); CI requires it");
+const executablePath = chromiumForTests();
 
 const STUDENTS = 40;
 const LAB_PCS = 8;
@@ -37,21 +36,7 @@ async function completeBattery(page: Page, code: string, choices: Choices): Prom
 }
 
 describe.skipIf(!executablePath)("a lab of 40 students at once", () => {
-  let lab: Lab;
-  let browser: Browser;
-  let spa: { dir: string; dispose(): void };
-
-  beforeAll(async () => {
-    spa = await buildSpa();
-    lab = await startLab(spa.dir, STUDENTS);
-    browser = await launchChromium(executablePath!);
-  }, 120_000);
-
-  afterAll(async () => {
-    await browser?.close();
-    await lab?.close();
-    spa?.dispose();
-  });
+  const env = useChromiumLab(executablePath, STUDENTS);
 
   it(`completes ${STUDENTS} batteries on ${LAB_PCS} PCs with one submitted response and one results row each, none lost or duplicated`, { timeout: 240_000 }, async () => {
     const started = performance.now();
@@ -59,11 +44,11 @@ describe.skipIf(!executablePath)("a lab of 40 students at once", () => {
     const finished: number[] = [];
     await Promise.all(
       Array.from({ length: LAB_PCS }, async () => {
-        const { context, page } = await newStudentContext(browser);
+        const { context, page } = await newStudentContext(env.browser);
         try {
-          await page.goto(lab.baseUrl);
+          await page.goto(env.lab.baseUrl);
           for (let i = next++; i < STUDENTS; i = next++) {
-            await completeBattery(page, lab.codes[i]!, choicesOf(i));
+            await completeBattery(page, env.lab.codes[i]!, choicesOf(i));
             finished.push(i);
           }
         } finally {
@@ -72,25 +57,25 @@ describe.skipIf(!executablePath)("a lab of 40 students at once", () => {
       }),
     );
     const seconds = (performance.now() - started) / 1000;
-    console.log(`lab: ${STUDENTS} students on ${LAB_PCS} browser contexts completed the secondary battery in ${seconds.toFixed(1)} s (${(seconds / STUDENTS).toFixed(2)} s of lab time per student; loopback, PGlite)`);
+    console.log(`lab: ${STUDENTS} students on ${LAB_PCS} env.browser contexts completed the secondary battery in ${seconds.toFixed(1)} s (${(seconds / STUDENTS).toFixed(2)} s of lab time per student; loopback, PGlite)`);
     expect(finished).toHaveLength(STUDENTS);
 
-    const { rows: responses } = await lab.server.db.query<{ id: string; student_id: string; status: string; answers: Record<string, Record<string, unknown>> }>(
+    const { rows: responses } = await env.lab.server.db.query<{ id: string; student_id: string; status: string; answers: Record<string, Record<string, unknown>> }>(
       "SELECT id, student_id, status, answers FROM responses WHERE wave_id = $1",
-      [lab.waveId],
+      [env.lab.waveId],
     );
     expect(responses).toHaveLength(STUDENTS);
     expect(responses.every((r) => r.status === "submitted")).toBe(true);
-    expect(new Set(responses.map((r) => r.student_id))).toEqual(new Set(lab.studentIds));
+    expect(new Set(responses.map((r) => r.student_id))).toEqual(new Set(env.lab.studentIds));
     // Each student's own answers, not a neighbour's.
     for (const r of responses) {
-      const i = lab.studentIds.indexOf(r.student_id);
+      const i = env.lab.studentIds.indexOf(r.student_id);
       expect(r.answers["phq9"], `student ${i}`).toMatchObject(Object.fromEntries(Array.from({ length: 9 }, (_, k) => [`q${k + 1}`, phq9Of(i)])));
     }
 
-    const { rows: results } = await lab.server.db.query<{ response_id: string }>(
+    const { rows: results } = await env.lab.server.db.query<{ response_id: string }>(
       "SELECT r.response_id FROM results r JOIN responses p ON p.id = r.response_id WHERE p.wave_id = $1",
-      [lab.waveId],
+      [env.lab.waveId],
     );
     expect(results).toHaveLength(STUDENTS);
     expect(new Set(results.map((r) => r.response_id))).toEqual(new Set(responses.map((r) => r.id)));

@@ -2,38 +2,22 @@
  * The one-time set-up link a new account gets (the first administrator's, printed at first start, works
  * the same way), in real Chromium: the password is set on the page and the account can sign in with it.
  */
-import type { Browser } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { buildSpa, chromiumPath, launchChromium, newStudentContext, shot, startLab, type Lab } from "./harness";
+import { describe, expect, it } from "vitest";
+import { newStudentContext, shot, chromiumForTests, useChromiumLab } from "./harness";
 
-const executablePath = chromiumPath();
-if (!executablePath && process.env.CI) throw new Error("e2e: chromium is not installed (apt-get install -y chromium); CI requires it");
+const executablePath = chromiumForTests();
 
 describe.skipIf(!executablePath)("the one-time set-up link", { timeout: 60_000 }, () => {
-  let lab: Lab;
-  let browser: Browser;
-  let spa: { dir: string; dispose(): void };
-
-  beforeAll(async () => {
-    spa = await buildSpa();
-    lab = await startLab(spa.dir, 1);
-    browser = await launchChromium(executablePath!);
-  }, 120_000);
-
-  afterAll(async () => {
-    await browser?.close();
-    await lab?.close();
-    spa?.dispose();
-  });
+  const env = useChromiumLab(executablePath, 1);
 
   it("lets a new account set its password, removes the token from the address bar, and the password signs in", async () => {
-    const admin = await lab.server.seed.account("admin");
-    const { headers } = await lab.server.signIn(admin);
-    const created = await lab.server.app.inject({ method: "POST", url: "/api/accounts", headers, payload: { username: "analyst.wang", role: "analyst" } });
+    const admin = await env.lab.server.seed.account("admin");
+    const { headers } = await env.lab.server.signIn(admin);
+    const created = await env.lab.server.app.inject({ method: "POST", url: "/api/accounts", headers, payload: { username: "analyst.wang", role: "analyst" } });
     expect(created.statusCode).toBe(201);
     const made = created.json() as { setupToken: string };
-    const { context, page } = await newStudentContext(browser);
-    await page.goto(`${lab.baseUrl}/setup#${made.setupToken}`);
+    const { context, page } = await newStudentContext(env.browser);
+    await page.goto(`${env.lab.baseUrl}/setup#${made.setupToken}`);
     await page.getByLabel("新密码 · New password").fill("mismatch-password-1");
     await page.getByLabel("再输入一次 · Again").fill("mismatch-password-2");
     await page.getByRole("button", { name: "设置密码 · Set password" }).click();
@@ -44,7 +28,7 @@ describe.skipIf(!executablePath)("the one-time set-up link", { timeout: 60_000 }
     await page.getByRole("button", { name: "设置密码 · Set password" }).click();
     await expect.poll(() => page.getByRole("heading", { level: 1 }).textContent()).toContain("密码已设置");
     await shot(page, "20-setup-done");
-    const login = await lab.server.app.inject({ method: "POST", url: "/api/auth/login", payload: { username: "analyst.wang", password: "长城-autumn-wave-2026" } });
+    const login = await env.lab.server.app.inject({ method: "POST", url: "/api/auth/login", payload: { username: "analyst.wang", password: "长城-autumn-wave-2026" } });
     expect(login.statusCode).toBe(200);
     await context.close();
   });

@@ -2,49 +2,33 @@
  * A school lead signs in on /login, issues the access codes of one class on /staff/slips, prints them
  * (print media: only the slips show), and a printed code lets the student in. In real Chromium.
  */
-import type { Browser } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { CODE_ALPHABET } from "../../src/server/features/waves/codes";
 import { setPassword } from "../server/accounts/helpers";
-import { buildSpa, chromiumPath, launchChromium, newStudentContext, shot, startLab, type Lab } from "./harness";
+import { newStudentContext, shot, chromiumForTests, useChromiumLab } from "./harness";
 
-const executablePath = chromiumPath();
-if (!executablePath && process.env.CI) throw new Error("e2e: chromium is not installed (apt-get install -y chromium); CI requires it");
+const executablePath = chromiumForTests();
 
 const CODE = new RegExp(`^[${CODE_ALPHABET}]{8}$`);
 const PASSWORD = "长城-spring-slips-2026";
 
 describe.skipIf(!executablePath)("printing code slips", { timeout: 90_000 }, () => {
-  let lab: Lab;
-  let browser: Browser;
-  let spa: { dir: string; dispose(): void };
+  const env = useChromiumLab(executablePath, 1);
 
-  beforeAll(async () => {
-    spa = await buildSpa();
-    lab = await startLab(spa.dir, 1);
-    browser = await launchChromium(executablePath!);
-  }, 120_000);
-
-  afterAll(async () => {
-    await browser?.close();
-    await lab?.close();
-    spa?.dispose();
-  });
-
-  const studentEnters = (code: string) => lab.server.app.inject({ method: "POST", url: "/api/student/session", remoteAddress: "10.9.0.1", payload: { code } });
+  const studentEnters = (code: string) => env.lab.server.app.inject({ method: "POST", url: "/api/student/session", remoteAddress: "10.9.0.1", payload: { code } });
 
   it("lets a school lead sign in, issue a class's codes, print them on A4 slips, and a printed code lets the student in", async () => {
-    const { rows } = await lab.server.db.query<{ school_id: string }>("SELECT school_id FROM waves WHERE id = $1", [lab.waveId]);
+    const { rows } = await env.lab.server.db.query<{ school_id: string }>("SELECT school_id FROM waves WHERE id = $1", [env.lab.waveId]);
     const schoolId = rows[0]!.school_id;
     // A class the lab has not issued codes for yet.
-    const classId = await lab.server.seed.klass(schoolId, 8, "4");
+    const classId = await env.lab.server.seed.klass(schoolId, 8, "4");
     const names = ["张小明", "李华", "王晓红"];
-    for (const [i, name] of names.entries()) await lab.server.seed.student(classId, { studentNo: `2026080${i + 1}`, name });
-    const lead = await lab.server.seed.account("school-lead", { schoolId, username: "lead.zhang" });
-    await setPassword(lab.server, lead, PASSWORD);
+    for (const [i, name] of names.entries()) await env.lab.server.seed.student(classId, { studentNo: `2026080${i + 1}`, name });
+    const lead = await env.lab.server.seed.account("school-lead", { schoolId, username: "lead.zhang" });
+    await setPassword(env.lab.server, lead, PASSWORD);
 
-    const { context, page } = await newStudentContext(browser);
-    await page.goto(`${lab.baseUrl}/login`);
+    const { context, page } = await newStudentContext(env.browser);
+    await page.goto(`${env.lab.baseUrl}/login`);
     await page.getByLabel("用户名 · Username").fill("lead.zhang");
     await page.getByLabel("密码 · Password").fill("not-the-password-1");
     await page.getByRole("button", { name: "登录 · Sign in" }).click();
@@ -52,7 +36,7 @@ describe.skipIf(!executablePath)("printing code slips", { timeout: 90_000 }, () 
 
     await page.getByLabel("密码 · Password").fill(PASSWORD);
     await page.getByRole("button", { name: "登录 · Sign in" }).click();
-    await page.waitForURL(`${lab.baseUrl}/staff/slips`);
+    await page.waitForURL(`${env.lab.baseUrl}/staff/slips`);
     await expect.poll(() => page.getByRole("heading", { level: 1 }).textContent()).toContain("访问码");
 
     await page.getByLabel("班级 · Class").selectOption(classId);

@@ -2,34 +2,17 @@
  * The student's screening in real Chromium against the real server (issue 5, "Tests"). Skips with one line
  * when Debian's chromium is not installed, except under CI, where a missing browser fails the run.
  */
-import type { Browser } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { buildSpa, chromiumPath, launchChromium, newStudentContext, shot, startLab, type Lab } from "./harness";
+import { describe, expect, it } from "vitest";
+import { newStudentContext, shot, chromiumForTests, useChromiumLab } from "./harness";
 import { answerPage, answerToLastPage, calm, enterCode, expectAccessible, nextPage, pageTitle, saveState } from "./steps";
 
-const executablePath = chromiumPath();
-if (!executablePath && process.env.CI) throw new Error("e2e: chromium is not installed (apt-get install -y chromium); CI requires it");
-if (!executablePath) console.warn("e2e: skipped, chromium is not installed (apt-get install -y chromium)");
+const executablePath = chromiumForTests();
 
 describe.skipIf(!executablePath)("the student's screening in Chromium", { timeout: 60_000 }, () => {
-  let lab: Lab;
-  let browser: Browser;
-  let spa: { dir: string; dispose(): void };
-
-  beforeAll(async () => {
-    spa = await buildSpa();
-    lab = await startLab(spa.dir, 6);
-    browser = await launchChromium(executablePath!);
-  }, 120_000);
-
-  afterAll(async () => {
-    await browser?.close();
-    await lab?.close();
-    spa?.dispose();
-  });
+  const env = useChromiumLab(executablePath, 6);
 
   const responseOf = async (studentId: string) => {
-    const { rows } = await lab.server.db.query<{ id: string; status: string; answers: Record<string, Record<string, unknown>>; pages: unknown[] }>(
+    const { rows } = await env.lab.server.db.query<{ id: string; status: string; answers: Record<string, Record<string, unknown>>; pages: unknown[] }>(
       "SELECT id, status, answers, pages FROM responses WHERE student_id = $1",
       [studentId],
     );
@@ -37,11 +20,11 @@ describe.skipIf(!executablePath)("the student's screening in Chromium", { timeou
   };
 
   it("lets a student complete the secondary battery, then gives the next student on the same PC a clean start", async () => {
-    const { context, page } = await newStudentContext(browser);
-    await page.goto(lab.baseUrl);
+    const { context, page } = await newStudentContext(env.browser);
+    await page.goto(env.lab.baseUrl);
     await expect.poll(() => page.getByLabel("访问码").isVisible()).toBe(true);
     await shot(page, "01-code");
-    await enterCode(page, lab.baseUrl, lab.codes[0]!);
+    await enterCode(page, env.lab.baseUrl, env.lab.codes[0]!);
     await expect.poll(() => page.getByRole("heading", { level: 1 }).textContent()).toContain("第一实验中学");
     await shot(page, "02-intro");
     await page.getByRole("button", { name: "开始填写" }).click();
@@ -61,7 +44,7 @@ describe.skipIf(!executablePath)("the student's screening in Chromium", { timeou
     expect(done).toContain("号码贴在心理辅导室门口");
     await shot(page, "05-done");
 
-    const rows = await responseOf(lab.studentIds[0]!);
+    const rows = await responseOf(env.lab.studentIds[0]!);
     expect(rows).toHaveLength(1);
     expect(rows[0]).toMatchObject({ status: "submitted" });
     expect(rows[0]!.answers["phq9"]).toMatchObject({ q1: 0, q9: 0 });
@@ -73,16 +56,16 @@ describe.skipIf(!executablePath)("the student's screening in Chromium", { timeou
     expect(await page.evaluate(() => sessionStorage.length + localStorage.length)).toBe(0);
     expect((await context.cookies()).filter((c) => c.name === "xq_session" && c.value !== "")).toEqual([]);
     expect(await page.textContent("body")).not.toContain("第一实验中学");
-    await enterCode(page, lab.baseUrl, lab.codes[5]!);
+    await enterCode(page, env.lab.baseUrl, env.lab.codes[5]!);
     await page.getByRole("button", { name: "开始填写" }).click();
     await expect.poll(() => pageTitle(page).isVisible(), { timeout: 15_000 }).toBe(true);
     expect(await page.locator("input[type=radio]:checked").count()).toBe(0);
     await context.close();
   });
 
-  it("resumes on a second browser context where the student stopped, with every answer", async () => {
-    const first = await newStudentContext(browser);
-    await enterCode(first.page, lab.baseUrl, lab.codes[1]!);
+  it("resumes on a second env.browser context where the student stopped, with every answer", async () => {
+    const first = await newStudentContext(env.browser);
+    await enterCode(first.page, env.lab.baseUrl, env.lab.codes[1]!);
     await first.page.getByRole("button", { name: "开始填写" }).click();
     await expect.poll(() => pageTitle(first.page).isVisible(), { timeout: 15_000 }).toBe(true);
     await answerPage(first.page, { ...calm, grid: { ...calm.grid, phq9__grid: "1" } });
@@ -92,8 +75,8 @@ describe.skipIf(!executablePath)("the student's screening in Chromium", { timeou
     await expect.poll(() => saveState(first.page)).toBe("saved");
     await first.context.close();
 
-    const second = await newStudentContext(browser);
-    await enterCode(second.page, lab.baseUrl, lab.codes[1]!);
+    const second = await newStudentContext(env.browser);
+    await enterCode(second.page, env.lab.baseUrl, env.lab.codes[1]!);
     await second.page.getByRole("button", { name: "接着上次填写" }).click();
     await expect.poll(() => pageTitle(second.page).textContent(), { timeout: 15_000 }).toContain("WHO-5");
     await shot(second.page, "06-resumed");
@@ -105,8 +88,8 @@ describe.skipIf(!executablePath)("the student's screening in Chromium", { timeou
   });
 
   it("keeps answers through a network cut, tells the student calmly, and saves them when it is back", async () => {
-    const { context, page } = await newStudentContext(browser);
-    await enterCode(page, lab.baseUrl, lab.codes[2]!);
+    const { context, page } = await newStudentContext(env.browser);
+    await enterCode(page, env.lab.baseUrl, env.lab.codes[2]!);
     await page.getByRole("button", { name: "开始填写" }).click();
     await expect.poll(() => pageTitle(page).isVisible(), { timeout: 15_000 }).toBe(true);
     await answerPage(page, { ...calm, grid: { ...calm.grid, phq9__grid: "2" } });
@@ -117,17 +100,17 @@ describe.skipIf(!executablePath)("the student's screening in Chromium", { timeou
     expect(await page.locator("[data-save-state]").textContent()).toContain("网络暂时断开");
     await shot(page, "07-offline");
     await expectAccessible(page, "survey page while offline");
-    expect((await responseOf(lab.studentIds[2]!))[0]?.answers["phq9"]?.["q1"]).toBeUndefined();
+    expect((await responseOf(env.lab.studentIds[2]!))[0]?.answers["phq9"]?.["q1"]).toBeUndefined();
     await page.unroute("**/api/student/response");
     await expect.poll(() => saveState(page), { timeout: 20_000 }).toBe("saved");
-    const saved = (await responseOf(lab.studentIds[2]!))[0]!;
+    const saved = (await responseOf(env.lab.studentIds[2]!))[0]!;
     expect(saved.answers["phq9"]).toMatchObject({ q1: 2, q8: 2, q9: 2 });
     await context.close();
   });
 
   it("makes one response from a double click and a submit retried after its reply was lost", async () => {
-    const { context, page } = await newStudentContext(browser);
-    await enterCode(page, lab.baseUrl, lab.codes[3]!);
+    const { context, page } = await newStudentContext(env.browser);
+    await enterCode(page, env.lab.baseUrl, env.lab.codes[3]!);
     await page.getByRole("button", { name: "开始填写" }).click();
     await expect.poll(() => pageTitle(page).isVisible(), { timeout: 15_000 }).toBe(true);
     await answerToLastPage(page, calm);
@@ -137,7 +120,7 @@ describe.skipIf(!executablePath)("the student's screening in Chromium", { timeou
       keys.push((JSON.parse(route.request().postData() ?? "{}") as { idempotencyKey: string }).idempotencyKey);
       if (first) {
         // The server handles the submit, but its reply never reaches the page. route.fetch() shares the
-        // context's cookie jar, so the reply's cookie-clearing header is undone: the browser never saw it.
+        // context's cookie jar, so the reply's cookie-clearing header is undone: the env.browser never saw it.
         first = false;
         const cookies = await context.cookies();
         await route.fetch();
@@ -151,20 +134,20 @@ describe.skipIf(!executablePath)("the student's screening in Chromium", { timeou
     await expect.poll(() => page.locator("[data-screen=done]").isVisible(), { timeout: 20_000 }).toBe(true);
     expect(keys.length).toBeGreaterThanOrEqual(2);
     expect(new Set(keys).size).toBe(1);
-    const rows = await responseOf(lab.studentIds[3]!);
+    const rows = await responseOf(env.lab.studentIds[3]!);
     expect(rows.map((r) => r.status)).toEqual(["submitted"]);
-    const results = await lab.server.db.query("SELECT 1 FROM results WHERE response_id = $1", [rows[0]!.id]);
+    const results = await env.lab.server.db.query("SELECT 1 FROM results WHERE response_id = $1", [rows[0]!.id]);
     expect(results.rowCount).toBe(1);
     await context.close();
   });
 
   it("shows the kind end page (and no score) after a critical answer, with the district hotline an administrator configured, and stores the critical item and an alert", async () => {
     // A test fixture, not a real number: what an administrator typed into the settings.
-    const { rows: settingRows } = await lab.server.db.query<{ value: { id: string; number: string | null }[] }>("SELECT value FROM settings WHERE key = 'help.hotlines'");
+    const { rows: settingRows } = await env.lab.server.db.query<{ value: { id: string; number: string | null }[] }>("SELECT value FROM settings WHERE key = 'help.hotlines'");
     const configured = settingRows[0]!.value.map((h) => (h.id === "district" ? { ...h, number: "0000-0000000" } : h));
-    await lab.server.db.query("UPDATE settings SET value = $1 WHERE key = 'help.hotlines'", [JSON.stringify(configured)]);
-    const { context, page } = await newStudentContext(browser);
-    await enterCode(page, lab.baseUrl, lab.codes[4]!);
+    await env.lab.server.db.query("UPDATE settings SET value = $1 WHERE key = 'help.hotlines'", [JSON.stringify(configured)]);
+    const { context, page } = await newStudentContext(env.browser);
+    await enterCode(page, env.lab.baseUrl, env.lab.codes[4]!);
     await page.getByRole("button", { name: "开始填写" }).click();
     await expect.poll(() => pageTitle(page).isVisible(), { timeout: 15_000 }).toBe(true);
     await answerToLastPage(page, { ...calm, grid: { ...calm.grid, asq__grid: ["yes", "no", "no", "no"] } });
@@ -176,24 +159,24 @@ describe.skipIf(!executablePath)("the student's screening in Chromium", { timeou
     expect(text).toContain("拨打 0000-0000000");
     expect(text).not.toMatch(/分数|得分|score|tier|red|orange|风险等级/i);
     await shot(page, "08-done-critical");
-    const { rows } = await lab.server.db.query<{ scores: Record<string, { critical: string[] }> }>(
+    const { rows } = await env.lab.server.db.query<{ scores: Record<string, { critical: string[] }> }>(
       "SELECT r.scores FROM results r JOIN responses p ON p.id = r.response_id WHERE p.student_id = $1",
-      [lab.studentIds[4]!],
+      [env.lab.studentIds[4]!],
     );
     expect(rows[0]?.scores["asq"]?.critical).toContain("q1");
     // …and the counselor's alert was raised with the submission
-    const { rows: alerts } = await lab.server.db.query<{ source: string; acknowledged_at: Date | null }>("SELECT source, acknowledged_at FROM alerts WHERE student_id = $1", [lab.studentIds[4]!]);
+    const { rows: alerts } = await env.lab.server.db.query<{ source: string; acknowledged_at: Date | null }>("SELECT source, acknowledged_at FROM alerts WHERE student_id = $1", [env.lab.studentIds[4]!]);
     expect(alerts).toEqual([{ source: "response", acknowledged_at: null }]);
     await context.close();
   });
 
   it("tells a student with a used code or a closed wave's code clearly what happened", async () => {
-    const { context, page } = await newStudentContext(browser);
-    await enterCode(page, lab.baseUrl, lab.codes[0]!);
+    const { context, page } = await newStudentContext(env.browser);
+    await enterCode(page, env.lab.baseUrl, env.lab.codes[0]!);
     await expect.poll(() => page.getByRole("alert").textContent()).toContain("这个访问码已经用过了");
     await shot(page, "09-code-used");
     await expectAccessible(page, "code entry, code used");
-    await enterCode(page, lab.baseUrl, lab.closedWaveCode);
+    await enterCode(page, env.lab.baseUrl, env.lab.closedWaveCode);
     await expect.poll(() => page.getByRole("alert").textContent()).toContain("这次问卷现在没有开放");
     await shot(page, "10-wave-closed");
     await expectAccessible(page, "code entry, wave closed");
