@@ -22,6 +22,8 @@ declare module "vitest" {
   export interface ProvidedContext {
     /** Admin-capable URL of a PostgreSQL test database, or null when PostgreSQL is skipped. */
     postgresUrl: string | null;
+    /** Where the e2e suites share one build of the SPA (made by the first suite that needs it). */
+    e2eSpaDir: string;
   }
 }
 
@@ -133,6 +135,19 @@ async function checkReachable(url: string): Promise<void> {
 }
 
 export default async function setup(project: TestProject): Promise<() => void> {
+  const spaDir = mkdtempSync(join(tmpdir(), "xq-e2e-spa-"));
+  project.provide("e2eSpaDir", spaDir);
+  const removeSpa = () => rmSync(spaDir, { recursive: true, force: true });
+  process.once("exit", removeSpa);
+  const stopPostgres = await setupPostgres(project);
+  return () => {
+    stopPostgres();
+    process.removeListener("exit", removeSpa);
+    removeSpa();
+  };
+}
+
+async function setupPostgres(project: TestProject): Promise<() => void> {
   const inCi = process.env.CI !== undefined && process.env.CI !== "" && process.env.CI !== "false";
   const fromEnv = process.env.TEST_DATABASE_URL;
   if (fromEnv !== undefined && fromEnv !== "") {

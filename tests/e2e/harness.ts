@@ -1,16 +1,15 @@
 /**
- * The e2e harness: the real SPA (vite build into a temporary directory), the real server app
+ * The e2e harness: the real SPA (one vite build per test run, shared by the suites), the real server app
  * (`buildApp` through tests/helpers/server.ts, PGlite in memory, listening on 127.0.0.1 at a free port), a
  * school with an open wave and access codes made through the waves API, and Debian's Chromium driven by
  * playwright-core. Nothing is mocked.
  */
 import { execFileSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
-import { afterAll, beforeAll } from "vitest";
+import { afterAll, beforeAll, inject } from "vitest";
 import { build } from "vite";
 import { openPglite } from "../../src/server/db/pglite";
 import { ensureDefaultSettings } from "../../src/server/main";
@@ -31,11 +30,36 @@ export function chromiumPath(): string | undefined {
   }
 }
 
-/** Builds the SPA once into a temporary directory. */
-export async function buildSpa(): Promise<{ dir: string; dispose(): void }> {
-  const dir = mkdtempSync(join(tmpdir(), "xq-e2e-spa-"));
-  await build({ root, configFile: join(root, "vite.config.ts"), logLevel: "error", build: { outDir: dir, emptyOutDir: true, sourcemap: false, chunkSizeWarningLimit: 4096 } });
-  return { dir, dispose: () => rmSync(dir, { recursive: true, force: true }) };
+const BUILD_WAIT_MS = 240_000;
+
+/**
+ * The built SPA, shared by every e2e suite of the run: the global set-up names a directory, the first
+ * suite to get its lock (an atomic mkdir) builds into it, and the others wait for its marker file. The
+ * global tear-down removes it.
+ */
+export async function builtSpa(): Promise<string> {
+  const dir = inject("e2eSpaDir");
+  const done = join(dir, "built.ok");
+  const failed = join(dir, "built.failed");
+  try {
+    mkdirSync(join(dir, "build.lock"));
+  } catch {
+    const until = Date.now() + BUILD_WAIT_MS;
+    while (!existsSync(done)) {
+      if (existsSync(failed)) throw new Error(`the SPA build failed in another suite: ${readFileSync(failed, "utf8")}`);
+      if (Date.now() > until) throw new Error(`the SPA build did not finish within ${BUILD_WAIT_MS / 1000} s`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    return join(dir, "spa");
+  }
+  try {
+    await build({ root, configFile: join(root, "vite.config.ts"), logLevel: "error", build: { outDir: join(dir, "spa"), emptyOutDir: true, sourcemap: false, chunkSizeWarningLimit: 4096 } });
+  } catch (e) {
+    writeFileSync(failed, String(e));
+    throw e;
+  }
+  writeFileSync(done, "");
+  return join(dir, "spa");
 }
 
 export interface Lab {
@@ -133,17 +157,14 @@ export interface ChromiumLab {
  * Chromium. Read `lab` and `browser` inside the tests, once the set-up has run.
  */
 export function useChromiumLab(executablePath: string | undefined, students: number): ChromiumLab {
-  let spa: { dir: string; dispose(): void } | undefined;
   const env = {} as { lab: Lab; browser: Browser };
   beforeAll(async () => {
-    spa = await buildSpa();
-    env.lab = await startLab(spa.dir, students);
+    env.lab = await startLab(await builtSpa(), students);
     env.browser = await launchChromium(executablePath!);
   }, 120_000);
   afterAll(async () => {
     await env.browser?.close();
     await env.lab?.close();
-    spa?.dispose();
   });
   return env;
 }

@@ -36,7 +36,8 @@ describe.skipIf(!executablePath)("printing code slips", { timeout: 90_000 }, () 
 
     await page.getByLabel("密码 · Password").fill(PASSWORD);
     await page.getByRole("button", { name: "登录 · Sign in" }).click();
-    await page.waitForURL(`${env.lab.baseUrl}/staff/slips`);
+    await page.waitForURL(`${env.lab.baseUrl}/admin`);
+    await page.goto(`${env.lab.baseUrl}/staff/slips`);
     await expect.poll(() => page.getByRole("heading", { level: 1 }).textContent()).toContain("访问码");
 
     await page.getByLabel("班级 · Class").selectOption(classId);

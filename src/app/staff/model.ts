@@ -10,11 +10,63 @@ import type { ApiFailure } from "../ui/api";
 
 export const NETWORK_MESSAGE = "网络连接失败，请重试。The network failed; try again.";
 
-/** Where a signed-in account goes after sign-in: school leads print code slips; other roles have no staff page yet. */
-export type Landing = { kind: "slips" } | { kind: "signed-in"; username: string; role: Role };
+/** Each role's home page, where sign-in leads. */
+export const HOME_OF: Readonly<Record<Role, string>> = {
+  admin: "/admin",
+  "school-lead": "/admin",
+  counselor: "/counselor",
+  homeroom: "/observe",
+  subject: "/observe",
+  peer: "/observe",
+  analyst: "/analyst",
+};
 
-export function landingOf(account: { username: string; role: Role }): Landing {
-  return account.role === "school-lead" ? { kind: "slips" } : { kind: "signed-in", username: account.username, role: account.role };
+/** The role's name as staff read it. */
+export const ROLE_LABEL: Readonly<Record<Role, string>> = {
+  admin: "系统管理员 · Admin",
+  analyst: "区教育局分析员 · District analyst",
+  "school-lead": "学校负责人 · School lead",
+  counselor: "心理教师 · Counselor",
+  homeroom: "班主任 · Homeroom teacher",
+  subject: "学科教师 · Subject teacher",
+  peer: "心理委员 · Peer monitor",
+};
+
+/** A link of the staff header. */
+export interface NavLink {
+  readonly href: string;
+  readonly label: string;
+}
+
+/**
+ * The staff header's links for a role: only pages the role may open (the server checks every call anyway).
+ * Peer monitors get no links at all: one form, nothing to browse.
+ */
+export function navOf(role: Role): NavLink[] {
+  switch (role) {
+    case "admin":
+      return [{ href: "/admin", label: "管理 · Admin" }];
+    case "school-lead":
+      return [
+        { href: "/admin", label: "学校管理 · School" },
+        { href: "/staff/slips", label: "访问码 · Code slips" },
+        { href: "/counselor", label: "预警与个案 · Alerts & cases" },
+      ];
+    case "counselor":
+      return [{ href: "/counselor", label: "预警与个案 · Alerts & cases" }];
+    case "homeroom":
+    case "subject":
+      return [{ href: "/observe", label: "观察记录 · Observations" }];
+    case "peer":
+      return [];
+    case "analyst":
+      return [{ href: "/analyst", label: "全区统计 · District figures" }];
+  }
+}
+
+/** Roles that receive alerts and so see the unacknowledged-alert badge on every page. */
+export function seesAlerts(role: Role): boolean {
+  return role === "counselor" || role === "school-lead";
 }
 
 /** "14:05" in the browser's time zone (the lab PCs run in the school's). */

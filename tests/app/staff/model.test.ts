@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { classLabel, landingOf, loginErrorText, replaceSlip, skippedLines, wavesForCodes } from "../../../src/app/staff/model";
+import { Role } from "../../../src/shared/api";
+import { classLabel, HOME_OF, loginErrorText, navOf, replaceSlip, skippedLines, wavesForCodes } from "../../../src/app/staff/model";
 import { routeOf } from "../../../src/app/App";
 import type { Wave } from "../../../src/shared/waves";
 
@@ -27,15 +28,23 @@ describe("staff routes", () => {
     ["/login/", "login"],
     ["/staff/slips", "slips"],
     ["/staff", "not-found"],
+    ["/staff/slips/x", "not-found"],
   ])("routes %s to %s", (path, kind) => {
     expect(routeOf(path).kind).toBe(kind);
   });
 });
 
-describe("landingOf", () => {
-  it("sends a school lead to the code slips and tells any other role who it is signed in as", () => {
-    expect(landingOf({ username: "lead", role: "school-lead" })).toEqual({ kind: "slips" });
-    expect(landingOf({ username: "wang", role: "counselor" })).toEqual({ kind: "signed-in", username: "wang", role: "counselor" });
+describe("HOME_OF and navOf", () => {
+  it("gives every role a home page that its own header links to, except the peer monitor, who gets no links", () => {
+    for (const role of Role.options) {
+      const links = navOf(role).map((l) => l.href);
+      if (role === "peer") expect(links).toEqual([]);
+      else expect(links).toContain(HOME_OF[role]);
+    }
+  });
+
+  it("routes every home page to a page, never to not-found", () => {
+    for (const role of Role.options) expect(routeOf(HOME_OF[role]).kind).not.toBe("not-found");
   });
 });
 
