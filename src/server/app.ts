@@ -14,6 +14,7 @@ import { Health } from "../shared/api";
 import { authPlugin } from "./auth/plugin";
 import type { Deps } from "./deps";
 import { ApiError } from "./errors";
+import { auditRoutes } from "./features/accounts/audit-routes";
 import { accountRoutes } from "./features/accounts/routes";
 import { alertRoutes } from "./features/alerts/routes";
 import { analyticsRoutes } from "./features/analytics/routes";
@@ -23,6 +24,7 @@ import { responseRoutes } from "./features/responses/routes";
 import { rosterRoutes } from "./features/roster/routes";
 import { schoolRoutes } from "./features/schools/routes";
 import { watchlistRoutes } from "./features/watchlist/routes";
+import { webhookRoutes } from "./features/alerts/webhook-routes";
 import { waveRoutes } from "./features/waves/routes";
 
 /** Bodies over this are refused with 413 (the issue: 1 MB). Roster uploads have their own limit. */
@@ -99,6 +101,7 @@ export async function buildApp(deps: Deps): Promise<App> {
 
   await app.register(authPlugin, { deps });
   await app.register(accountRoutes, { deps });
+  await app.register(auditRoutes, { deps });
   await app.register(schoolRoutes, { deps });
   await app.register(rosterRoutes, { deps });
   await app.register(waveRoutes, { deps });
@@ -106,6 +109,7 @@ export async function buildApp(deps: Deps): Promise<App> {
   await app.register(observationRoutes, { deps });
   await app.register(watchlistRoutes, { deps });
   await app.register(alertRoutes, { deps });
+  await app.register(webhookRoutes, { deps });
   await app.register(caseRoutes, { deps });
   await app.register(analyticsRoutes, { deps });
 

@@ -28,7 +28,10 @@ export type Action =
   | "watchlist.read"
   | "case.manage"
   | "analytics.read"
-  | "policy.manage";
+  | "policy.manage"
+  | "webhook.manage"
+  | "record.read"
+  | "record.transfer";
 
 /** Every action, in the order of the table below (tests and docs walk it). */
 export const ACTIONS: readonly Action[] = [
@@ -49,6 +52,9 @@ export const ACTIONS: readonly Action[] = [
   "case.manage",
   "analytics.read",
   "policy.manage",
+  "webhook.manage",
+  "record.read",
+  "record.transfer",
 ];
 
 /**
@@ -80,6 +86,7 @@ export const RULES: Readonly<Record<Role, Readonly<Partial<Record<Action, Rule>>
     "policy.manage": "any",
     "audit.read": "any",
     "wave.read": "any",
+    "webhook.manage": "any",
   },
   // District analyst: aggregates only (small cells suppressed by the analytics feature).
   analyst: {
@@ -98,8 +105,11 @@ export const RULES: Readonly<Record<Role, Readonly<Partial<Record<Action, Rule>>
     "consent.set": "school",
     "code.manage": "school",
     "case.manage": "school",
+    // the growth record without scores (scores are the counselor's); no transfer
+    "record.read": "school",
     "watchlist.read": "school",
     "observation.file": "school",
+    "webhook.manage": "school",
   },
   // 心理教师: everything clinical in their school, every read of a student audited by the routes.
   counselor: {
@@ -111,6 +121,9 @@ export const RULES: Readonly<Record<Role, Readonly<Partial<Record<Action, Rule>>
     "observation.file": "school",
     "watchlist.read": "school",
     "case.manage": "school",
+    // the growth record (心理成长档案) with scores, and its transfer to another school (档案转接)
+    "record.read": "school",
+    "record.transfer": "school",
   },
   // 班主任: their homeroom classes; no scores.
   homeroom: {

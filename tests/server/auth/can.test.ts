@@ -66,6 +66,9 @@ const EXPECTED: Record<ActorName, Record<Action, string>> = {
     "case.manage": "NNNNN",
     "analytics.read": "NNNNN",
     "policy.manage": "YYYYY",
+    "webhook.manage": "YYYYY",
+    "record.read": "NNNNN",
+    "record.transfer": "NNNNN",
   },
   "analyst": {
     "school.read": "NNNNN",
@@ -85,6 +88,9 @@ const EXPECTED: Record<ActorName, Record<Action, string>> = {
     "case.manage": "NNNNN",
     "analytics.read": "YYYYY",
     "policy.manage": "NNNNN",
+    "webhook.manage": "NNNNN",
+    "record.read": "NNNNN",
+    "record.transfer": "NNNNN",
   },
   "school-lead": {
     "school.read": "YNYYN",
@@ -104,6 +110,9 @@ const EXPECTED: Record<ActorName, Record<Action, string>> = {
     "case.manage": "YNYYN",
     "analytics.read": "NNNNN",
     "policy.manage": "NNNNN",
+    "webhook.manage": "YNYYN",
+    "record.read": "YNYYN",
+    "record.transfer": "NNNNN",
   },
   "counselor": {
     "school.read": "YNYYN",
@@ -123,6 +132,9 @@ const EXPECTED: Record<ActorName, Record<Action, string>> = {
     "case.manage": "YNYYN",
     "analytics.read": "NNNNN",
     "policy.manage": "NNNNN",
+    "webhook.manage": "NNNNN",
+    "record.read": "YNYYN",
+    "record.transfer": "YNYYN",
   },
   "homeroom": {
     "school.read": "NNNNN",
@@ -142,6 +154,9 @@ const EXPECTED: Record<ActorName, Record<Action, string>> = {
     "case.manage": "NNNNN",
     "analytics.read": "NNNNN",
     "policy.manage": "NNNNN",
+    "webhook.manage": "NNNNN",
+    "record.read": "NNNNN",
+    "record.transfer": "NNNNN",
   },
   "subject": {
     "school.read": "NNNNN",
@@ -161,6 +176,9 @@ const EXPECTED: Record<ActorName, Record<Action, string>> = {
     "case.manage": "NNNNN",
     "analytics.read": "NNNNN",
     "policy.manage": "NNNNN",
+    "webhook.manage": "NNNNN",
+    "record.read": "NNNNN",
+    "record.transfer": "NNNNN",
   },
   "peer": {
     "school.read": "NNNNN",
@@ -180,6 +198,9 @@ const EXPECTED: Record<ActorName, Record<Action, string>> = {
     "case.manage": "NNNNN",
     "analytics.read": "NNNNN",
     "policy.manage": "NNNNN",
+    "webhook.manage": "NNNNN",
+    "record.read": "NNNNN",
+    "record.transfer": "NNNNN",
   },
   "student": {
     "school.read": "NNNNN",
@@ -199,6 +220,9 @@ const EXPECTED: Record<ActorName, Record<Action, string>> = {
     "case.manage": "NNNNN",
     "analytics.read": "NNNNN",
     "policy.manage": "NNNNN",
+    "webhook.manage": "NNNNN",
+    "record.read": "NNNNN",
+    "record.transfer": "NNNNN",
   },
 };
 

@@ -11,6 +11,7 @@ import type { Queryable } from "../../db/database";
 import type { Deps } from "../../deps";
 import type { CriticalItem, OnCritical } from "../responses/submit";
 import { writeAudit } from "./audit";
+import { enqueueWebhook } from "./webhook";
 
 /** The LISTEN/NOTIFY channel of alerts and escalations. */
 export const ALERT_CHANNEL = "xinqing_alerts";
@@ -54,6 +55,7 @@ export async function raiseAlert(tx: Queryable, deps: Pick<Deps, "newId" | "now"
     return { id: existing.rows[0]!.id, raised: false };
   }
   await writeAudit(tx, [{ at: now, actor: { kind: "system" }, action: "alert.raise", schoolId: input.schoolId, studentId: input.studentId, subject: id, context: { source: input.source, kind: input.kind } }]);
+  await enqueueWebhook(tx, deps, { alertId: id, schoolId: input.schoolId, event: "alert" });
   await notifyAlert(tx, id);
   return { id, raised: true };
 }

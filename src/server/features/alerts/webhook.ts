@@ -1,0 +1,159 @@
+/**
+ * The optional outgoing webhook of a school (issue 6): an outbox. `enqueueWebhook` queues a delivery in
+ * the transaction that raises or escalates an alert; `deliverDueWebhooks` (every few seconds, from
+ * webhook-routes.ts) claims due deliveries, POSTs them and records the outcome, retrying with back-off
+ * until MAX_ATTEMPTS. Claims expire, so a delivery whose sender died is picked up again; two app
+ * instances never claim the same delivery (FOR UPDATE SKIP LOCKED).
+ *
+ * The body is an enterprise WeChat (企业微信) group-bot text message. It names the school and says an
+ * alert is waiting; never a student, a class or an answer (a chat app is outside XinQing's protection).
+ */
+import { createHmac } from "node:crypto";
+import type { AlertKind } from "../../../shared/alerts";
+import { decrypt } from "../../crypto/cipher";
+import type { Queryable } from "../../db/database";
+import type { Deps } from "../../deps";
+import { writeAudit } from "./audit";
+
+export type WebhookEvent = "alert" | "escalated";
+
+/** After this many failed attempts a delivery is marked failed (and the failure audited). */
+export const MAX_ATTEMPTS = 8;
+/** How long a sender owns a claimed delivery. */
+const CLAIM_MS = 60_000;
+/** The receiver must answer within this. */
+const SEND_TIMEOUT_MS = 5_000;
+/** Longest error text kept per delivery. */
+const ERROR_MAX = 300;
+
+/** Wait before the next attempt after `failed` failed attempts: 30 s, 1, 2, 4, 8, 16, 32 min. */
+export function retryDelayMs(failed: number): number {
+  return 30_000 * 2 ** Math.max(0, failed - 1);
+}
+
+/** Time as the school reads it (the districts XinQing serves are all on China Standard Time). */
+function beijingTime(at: Date): string {
+  return at.toLocaleString("zh-CN", { timeZone: "Asia/Shanghai", hour12: false, year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit" });
+}
+
+/** The text of a delivery: the school, what happened and when; nothing about the student. */
+export function webhookText(event: WebhookEvent, schoolName: string, kind: AlertKind, raisedAt: Date): string {
+  const what = kind === "acute" ? "一条紧急心理危机预警" : "一条危机条目预警";
+  const head = event === "alert" ? `【心晴预警】${schoolName}有${what}（${beijingTime(raisedAt)}），请心理教师立即登录心晴确认处理。` : `【心晴预警升级】${schoolName}${beijingTime(raisedAt)}的${what}仍未确认，已上报学校负责人，请立即登录心晴处理。`;
+  return `${head}（本消息不含学生信息）`;
+}
+
+/** The HMAC-SHA256 signature of a body, as sent in X-XinQing-Signature. */
+export function signBody(secret: string, body: string): string {
+  return `sha256=${createHmac("sha256", secret).update(body).digest("hex")}`;
+}
+
+/** Queues the delivery of `event` for `alertId` when the school has an enabled webhook (inside the caller's transaction). */
+export async function enqueueWebhook(tx: Queryable, deps: Pick<Deps, "newId" | "now">, input: { alertId: string; schoolId: string; event: WebhookEvent }): Promise<void> {
+  const now = deps.now();
+  await tx.query(
+    `INSERT INTO webhook_deliveries (id, school_id, alert_id, event, status, next_attempt_at, created_at)
+     SELECT $1, school_id, $3, $4, 'pending', $5, $5 FROM school_webhooks WHERE school_id = $2 AND enabled
+     ON CONFLICT (alert_id, event) DO NOTHING`,
+    [deps.newId(), input.schoolId, input.alertId, input.event, now],
+  );
+}
+
+interface Claimed {
+  id: string;
+  school_id: string;
+  alert_id: string;
+  event: WebhookEvent;
+  attempts: number;
+  url: string;
+  secret_enc: string | null;
+  school_name: string;
+  kind: AlertKind;
+  raised_at: Date;
+}
+
+export interface DeliveryRun {
+  readonly delivered: number;
+  readonly retrying: number;
+  readonly failed: number;
+}
+
+/** Sends what is due now (at most `limit` deliveries) and records each outcome. */
+export async function deliverDueWebhooks(deps: Pick<Deps, "db" | "now" | "keys">, limit = 20): Promise<DeliveryRun> {
+  const now = deps.now();
+  const claimed = await deps.db.transaction(async (tx) => {
+    const { rows } = await tx.query<{ id: string }>(
+      `UPDATE webhook_deliveries SET claimed_until = $2
+        WHERE id IN (SELECT id FROM webhook_deliveries
+                      WHERE status = 'pending' AND next_attempt_at <= $1 AND (claimed_until IS NULL OR claimed_until < $1)
+                      ORDER BY next_attempt_at LIMIT $3 FOR UPDATE SKIP LOCKED)
+        RETURNING id`,
+      [now, new Date(now.getTime() + CLAIM_MS), limit],
+    );
+    if (rows.length === 0) return [];
+    const full = await tx.query<Claimed>(
+      `SELECT d.id, d.school_id, d.alert_id, d.event, d.attempts, w.url, w.secret_enc, s.name AS school_name, a.kind, a.created_at AS raised_at
+         FROM webhook_deliveries d
+         JOIN school_webhooks w ON w.school_id = d.school_id
+         JOIN schools s ON s.id = d.school_id
+         JOIN alerts a ON a.id = d.alert_id
+        WHERE d.id IN (SELECT jsonb_array_elements_text($1::jsonb))`,
+      [JSON.stringify(rows.map((r) => r.id))],
+    );
+    return full.rows;
+  });
+  let delivered = 0;
+  let retrying = 0;
+  let failed = 0;
+  for (const d of claimed) {
+    const error = await send(deps, d);
+    const attempts = d.attempts + 1;
+    const at = deps.now();
+    if (error === null) {
+      delivered++;
+      await deps.db.query("UPDATE webhook_deliveries SET status = 'delivered', attempts = $2, delivered_at = $3, claimed_until = NULL, last_error = NULL WHERE id = $1", [d.id, attempts, at]);
+    } else if (attempts >= MAX_ATTEMPTS) {
+      failed++;
+      await deps.db.transaction(async (tx) => {
+        await tx.query("UPDATE webhook_deliveries SET status = 'failed', attempts = $2, claimed_until = NULL, last_error = $3 WHERE id = $1", [d.id, attempts, error]);
+        await writeAudit(tx, [{ at, actor: { kind: "system" }, action: "webhook.failed", schoolId: d.school_id, studentId: null, subject: d.alert_id, context: { delivery: d.id, event: d.event, attempts, error } }]);
+      });
+    } else {
+      retrying++;
+      await deps.db.query("UPDATE webhook_deliveries SET attempts = $2, next_attempt_at = $3, claimed_until = NULL, last_error = $4 WHERE id = $1", [d.id, attempts, new Date(at.getTime() + retryDelayMs(attempts)), error]);
+    }
+  }
+  return { delivered, retrying, failed };
+}
+
+/** POSTs one delivery; null when the receiver took it, else why not (one line). */
+async function send(deps: Pick<Deps, "keys">, d: Claimed): Promise<string | null> {
+  const body = JSON.stringify({ msgtype: "text", text: { content: webhookText(d.event, d.school_name, d.kind, d.raised_at) } });
+  const headers: Record<string, string> = { "content-type": "application/json; charset=utf-8", "x-xinqing-delivery": d.id, "x-xinqing-event": d.event };
+  try {
+    if (d.secret_enc !== null) headers["x-xinqing-signature"] = signBody(decrypt(deps.keys, d.secret_enc, `school_webhooks.secret_enc:${d.school_id}`), body);
+    // No redirects: the configured URL is the only place a message goes.
+    const res = await fetch(d.url, { method: "POST", headers, body, redirect: "manual", signal: AbortSignal.timeout(SEND_TIMEOUT_MS) });
+    const text = await res.text();
+    if (res.status < 200 || res.status >= 300) return clip(`HTTP ${res.status} ${text}`);
+    // A WeChat bot answers 200 with {errcode, errmsg}: errcode 0 is success.
+    const errcode = parseErrcode(text);
+    return errcode === null || errcode.code === 0 ? null : clip(`errcode ${errcode.code} ${errcode.message}`);
+  } catch (e) {
+    return clip((e as Error).message);
+  }
+}
+
+function parseErrcode(text: string): { code: number; message: string } | null {
+  try {
+    const body: unknown = JSON.parse(text);
+    if (typeof body === "object" && body !== null && "errcode" in body && typeof body.errcode === "number") {
+      return { code: body.errcode, message: "errmsg" in body ? String(body.errmsg) : "" };
+    }
+  } catch {
+    // Not JSON: a 2xx from a plain receiver is success.
+  }
+  return null;
+}
+
+const clip = (s: string): string => (s.length > ERROR_MAX ? `${s.slice(0, ERROR_MAX)}…` : s);

@@ -1,0 +1,190 @@
+import { createHmac } from "node:crypto";
+import { createServer, type IncomingHttpHeaders, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { escalateOverdue } from "../../../src/server/features/alerts/escalate";
+import { raiseAlert } from "../../../src/server/features/alerts/raise";
+import { deliverDueWebhooks, MAX_ATTEMPTS, retryDelayMs, webhookText } from "../../../src/server/features/alerts/webhook";
+import { describeEachDatabase } from "../../helpers/databases";
+import { startTestServer, type TestServer } from "../../helpers/server";
+
+describe("the webhook message and its retries", () => {
+  it("says which school has an alert and when, and nothing about the student", () => {
+    const text = webhookText("alert", "第一实验中学", "acute", new Date("2026-03-02T02:05:00Z"));
+    expect(text).toBe("【心晴预警】第一实验中学有一条紧急心理危机预警（2026/03/02 10:05），请心理教师立即登录心晴确认处理。（本消息不含学生信息）");
+    expect(webhookText("escalated", "第一实验中学", "critical", new Date("2026-03-02T02:05:00Z"))).toContain("已上报学校负责人");
+  });
+
+  it("waits 30 s, then twice as long after each further failure", () => {
+    expect([1, 2, 3, 4, 7].map(retryDelayMs)).toEqual([30_000, 60_000, 120_000, 240_000, 1_920_000]);
+  });
+});
+
+interface Received {
+  headers: IncomingHttpHeaders;
+  body: string;
+}
+
+/** A local receiver: answers with the queued replies in turn (then 200 {"errcode":0}) and keeps what it got. */
+function startReceiver(): Promise<{ server: Server; url: string; received: Received[]; replies: { status: number; body: string }[] }> {
+  const received: Received[] = [];
+  const replies: { status: number; body: string }[] = [];
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on("data", (c: Buffer) => chunks.push(c));
+    req.on("end", () => {
+      received.push({ headers: req.headers, body: Buffer.concat(chunks).toString("utf8") });
+      const reply = replies.shift() ?? { status: 200, body: '{"errcode":0,"errmsg":"ok"}' };
+      res.writeHead(reply.status, { "content-type": "application/json" }).end(reply.body);
+    });
+  });
+  return new Promise((resolve) => server.listen(0, "127.0.0.1", () => resolve({ server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/cgi-bin/webhook/send?key=test`, received, replies })));
+}
+
+const SECRET = "a-secret-of-sixteen-plus";
+
+describeEachDatabase("the school webhook", (getDb) => {
+  let t: TestServer;
+  let receiver: Awaited<ReturnType<typeof startReceiver>>;
+  let schoolId: string;
+  let otherSchool: string;
+  let studentId: string;
+  let leadId: string;
+  let adminId: string;
+  let lead: Record<string, string>;
+  let admin: Record<string, string>;
+  let sources = 0;
+
+  beforeAll(async () => {
+    t = await startTestServer(getDb());
+    receiver = await startReceiver();
+    schoolId = await t.seed.school({ name: "第一实验中学" });
+    otherSchool = await t.seed.school({ name: "第二中学" });
+    const classId = await t.seed.klass(schoolId, 8, "3");
+    studentId = await t.seed.student(classId, { name: "王小明" });
+    leadId = await t.seed.account("school-lead", { schoolId });
+    adminId = await t.seed.account("admin");
+  });
+  afterAll(async () => {
+    await t.app.close();
+    await new Promise((r) => receiver.server.close(r));
+  });
+  beforeEach(async () => {
+    receiver.received.length = 0;
+    receiver.replies.length = 0;
+    await t.db.query("DELETE FROM webhook_deliveries");
+    // Sessions end after 30 idle minutes, and the tests move the clock by hours.
+    lead = (await t.signIn(leadId)).headers;
+    admin = (await t.signIn(adminId)).headers;
+  });
+
+  const setHook = (body: unknown, headers = lead, school = schoolId) => t.app.inject({ method: "PUT", url: `/api/schools/${school}/webhook`, headers, payload: body as object });
+  const raise = () => t.db.transaction((tx) => raiseAlert(tx, t.deps, { schoolId, studentId, source: "response", sourceId: `resp-${++sources}`, kind: "acute", items: [{ instrument: "asq", item: "q5" }] }));
+  const deliveries = async () => (await t.db.query<{ status: string; attempts: number; event: string; last_error: string | null }>("SELECT status, attempts, event, last_error FROM webhook_deliveries ORDER BY created_at")).rows;
+
+  it("posts a signed WeChat-bot text message for a raised alert, once, without the student's name", async () => {
+    expect((await setHook({ url: receiver.url, enabled: true, secret: SECRET })).statusCode).toBe(204);
+    await raise();
+    expect(await deliverDueWebhooks(t.deps)).toEqual({ delivered: 1, retrying: 0, failed: 0 });
+    expect(receiver.received).toHaveLength(1);
+    const [got] = receiver.received;
+    const body = JSON.parse(got!.body) as { msgtype: string; text: { content: string } };
+    expect(body.msgtype).toBe("text");
+    expect(body.text.content).toContain("第一实验中学");
+    expect(got!.body).not.toContain("王小明");
+    expect(got!.body).not.toContain(studentId);
+    expect(got!.headers["x-xinqing-signature"]).toBe(`sha256=${createHmac("sha256", SECRET).update(got!.body).digest("hex")}`);
+    expect(await deliverDueWebhooks(t.deps)).toEqual({ delivered: 0, retrying: 0, failed: 0 });
+    expect(await deliveries()).toMatchObject([{ status: "delivered", attempts: 1, event: "alert" }]);
+  });
+
+  it("retries a refused delivery after the back-off, and only then", async () => {
+    await setHook({ url: receiver.url, enabled: true });
+    receiver.replies.push({ status: 502, body: "bad gateway" }, { status: 200, body: '{"errcode":93000,"errmsg":"invalid webhook url"}' });
+    await raise();
+    expect(await deliverDueWebhooks(t.deps)).toEqual({ delivered: 0, retrying: 1, failed: 0 });
+    expect((await deliveries())[0]).toMatchObject({ status: "pending", attempts: 1, last_error: "HTTP 502 bad gateway" });
+    t.clock.advance(retryDelayMs(1) - 1000);
+    expect(await deliverDueWebhooks(t.deps)).toEqual({ delivered: 0, retrying: 0, failed: 0 });
+    t.clock.advance(1000);
+    expect(await deliverDueWebhooks(t.deps)).toEqual({ delivered: 0, retrying: 1, failed: 0 });
+    expect((await deliveries())[0]!.last_error).toBe("errcode 93000 invalid webhook url");
+    t.clock.advance(retryDelayMs(2));
+    expect(await deliverDueWebhooks(t.deps)).toEqual({ delivered: 1, retrying: 0, failed: 0 });
+    expect(receiver.received).toHaveLength(3);
+    expect(new Set(receiver.received.map((r) => r.headers["x-xinqing-delivery"])).size).toBe(1);
+  });
+
+  it("gives up after the last attempt and writes it in the audit log", async () => {
+    await setHook({ url: receiver.url, enabled: true });
+    for (let i = 0; i < MAX_ATTEMPTS; i++) receiver.replies.push({ status: 500, body: "down" });
+    const { id } = await raise();
+    for (let i = 1; i < MAX_ATTEMPTS; i++) {
+      expect((await deliverDueWebhooks(t.deps)).retrying).toBe(1);
+      t.clock.advance(retryDelayMs(i));
+    }
+    expect(await deliverDueWebhooks(t.deps)).toEqual({ delivered: 0, retrying: 0, failed: 1 });
+    expect((await deliveries())[0]).toMatchObject({ status: "failed", attempts: MAX_ATTEMPTS });
+    const audit = await t.db.query("SELECT 1 FROM audit_log WHERE action = 'webhook.failed' AND subject = $1", [id]);
+    expect(audit.rows).toHaveLength(1);
+  });
+
+  it("sends the escalation of an alert nobody acknowledged", async () => {
+    await setHook({ url: receiver.url, enabled: true });
+    // Earlier tests' alerts are still unacknowledged: settle them so only this one escalates.
+    await t.db.query("UPDATE alerts SET escalated_at = $1 WHERE escalated_at IS NULL", [t.clock.now()]);
+    const { id } = await raise();
+    await deliverDueWebhooks(t.deps);
+    t.clock.advance(31 * 60_000);
+    expect((await escalateOverdue(t.deps)).alerts).toEqual([id]);
+    await deliverDueWebhooks(t.deps);
+    expect(receiver.received.map((r) => (JSON.parse(r.body) as { text: { content: string } }).text.content.slice(0, 8))).toEqual(["【心晴预警】第一", "【心晴预警升级】"]);
+    expect((await t.db.query("SELECT event, status FROM webhook_deliveries WHERE alert_id = $1 ORDER BY event", [id])).rows).toEqual([
+      { event: "alert", status: "delivered" },
+      { event: "escalated", status: "delivered" },
+    ]);
+  });
+
+  it("queues nothing while the webhook is disabled or after it is removed", async () => {
+    await setHook({ url: receiver.url, enabled: false });
+    await raise();
+    expect(await deliveries()).toEqual([]);
+    await setHook({ url: receiver.url, enabled: true });
+    expect((await t.app.inject({ method: "DELETE", url: `/api/schools/${schoolId}/webhook`, headers: lead })).statusCode).toBe(204);
+    await raise();
+    expect(await deliveries()).toEqual([]);
+    expect((await t.app.inject({ method: "GET", url: `/api/schools/${schoolId}/webhook`, headers: lead })).json()).toMatchObject({ webhook: null });
+  });
+
+  it("shows the configuration and deliveries but never the secret", async () => {
+    await setHook({ url: receiver.url, enabled: true, secret: SECRET });
+    await setHook({ url: receiver.url, enabled: true });
+    const res = await t.app.inject({ method: "GET", url: `/api/schools/${schoolId}/webhook`, headers: admin });
+    expect(res.statusCode).toBe(200);
+    expect(res.json()).toMatchObject({ webhook: { url: receiver.url, enabled: true, signed: true } });
+    expect(res.body).not.toContain(SECRET);
+    const stored = await t.db.query<{ secret_enc: string }>("SELECT secret_enc FROM school_webhooks WHERE school_id = $1", [schoolId]);
+    expect(stored.rows[0]!.secret_enc).not.toContain(SECRET);
+  });
+
+  it.each([
+    ["a javascript: URL", "javascript:alert(1)"],
+    ["an ftp: URL", "ftp://example.com/x"],
+    ["a URL with credentials", "http://user:pw@127.0.0.1/x"],
+    ["text that is no URL", "not a url"],
+    ["a URL over 2,000 characters", `http://127.0.0.1/${"x".repeat(2000)}`],
+  ])("refuses %s with a 400 that names the field", async (_label, url) => {
+    const res = await setHook({ url, enabled: true });
+    expect(res.statusCode).toBe(400);
+    expect(res.json()).toMatchObject({ error: { code: "invalid_request", details: [{ path: "body.url" }] } });
+  });
+
+  it("answers 403 to a counselor, 404 for another school's lead and for a school that does not exist", async () => {
+    const counselor = (await t.signIn(await t.seed.account("counselor", { schoolId }))).headers;
+    expect((await setHook({ url: receiver.url, enabled: true }, counselor)).statusCode).toBe(403);
+    const otherLead = (await t.signIn(await t.seed.account("school-lead", { schoolId: otherSchool }))).headers;
+    expect((await setHook({ url: receiver.url, enabled: true }, otherLead)).statusCode).toBe(404);
+    expect((await t.app.inject({ method: "GET", url: `/api/schools/${schoolId}/webhook`, headers: otherLead })).statusCode).toBe(404);
+    expect((await setHook({ url: receiver.url, enabled: true }, admin, "no-such-school")).statusCode).toBe(404);
+  });
+});
