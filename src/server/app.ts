@@ -17,7 +17,9 @@ import { ApiError } from "./errors";
 import { auditRoutes } from "./features/accounts/audit-routes";
 import { accountRoutes } from "./features/accounts/routes";
 import { alertRoutes } from "./features/alerts/routes";
+import { archiveRoutes } from "./features/archive/routes";
 import { analyticsRoutes } from "./features/analytics/routes";
+import { feedbackRoutes } from "./features/cases/feedback-routes";
 import { caseRoutes } from "./features/cases/routes";
 import { observationRoutes } from "./features/observations/routes";
 import { responseRoutes } from "./features/responses/routes";
@@ -111,7 +113,9 @@ export async function buildApp(deps: Deps): Promise<App> {
   await app.register(alertRoutes, { deps });
   await app.register(webhookRoutes, { deps });
   await app.register(caseRoutes, { deps });
+  await app.register(feedbackRoutes, { deps });
   await app.register(analyticsRoutes, { deps });
+  await app.register(archiveRoutes, { deps });
 
   app.get("/api/openapi.json", { schema: { hide: true } }, async () => app.swagger());
 

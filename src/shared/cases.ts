@@ -125,20 +125,26 @@ export const CHECKIN_TEXT = {
   en: "Please check in with this student.",
 } as const;
 
+/**
+ * What a homeroom teacher finds in their notices: a "please check in with" notice (due by `dueAt`, done
+ * when they checked in) or a counselor's feedback on a case step (src/shared/feedback.ts; no due date,
+ * done when read). Both carry fixed words only.
+ */
 export const Notice = z.object({
   id: z.string(),
+  kind: z.enum(["checkin", "feedback"]),
   studentId: z.string(),
   studentName: z.string(),
   class: ClassRef,
   message: z.object({ "zh-CN": z.string(), en: z.string() }),
   createdAt: z.string(),
-  dueAt: z.string(),
+  dueAt: z.string().nullable(),
   doneAt: z.string().nullable(),
 });
 export type Notice = z.infer<typeof Notice>;
 
 export const NoticeList = z.object({ notices: z.array(Notice) });
-export const NoticeCreated = z.object({ id: z.string(), dueAt: z.string(), created: z.boolean() });
+export const NoticeCreated = z.object({ id: z.string(), dueAt: z.string().nullable(), created: z.boolean() });
 
 /** 409 of POST /api/cases/:id/steps: the step is not allowed in the case's state; `allowed` lists what is. */
 export const InvalidTransition = ApiErrorBody.extend({ allowed: z.array(z.enum(STEP_KINDS)) });

@@ -241,7 +241,7 @@ describeEachDatabase("cases and check-in notices", (getDb) => {
     expect(res.statusCode).toBe(200);
     const notice = res.json().notices.find((x: { studentId: string }) => x.studentId === studentId);
     expect(notice).toMatchObject({ studentName: "周小雨", class: { id: classId }, message: { "zh-CN": expect.stringContaining("谈心"), en: "Please check in with this student." } });
-    expect(Object.keys(notice).sort()).toEqual(["class", "createdAt", "doneAt", "dueAt", "id", "message", "studentId", "studentName"]);
+    expect(Object.keys(notice).sort()).toEqual(["class", "createdAt", "doneAt", "dueAt", "id", "kind", "message", "studentId", "studentName"]);
     expect(res.body.replace(/"id\w+"/g, '"<id>"')).not.toMatch(/tier|score|reason|yellow|orange|red\b|PHQ|自伤|总分|18/i);
     expect((await t.app.inject({ method: "GET", url: "/api/notices", headers: await as(subject) })).json().notices).toEqual([]);
     expect((await t.app.inject({ method: "GET", url: "/api/notices", headers: await as(otherHomeroom) })).json().notices).toEqual([]);

@@ -11,7 +11,8 @@
  *   the policy's yellow school days;
  * - GET /api/notices — the notices of the caller's homeroom classes (the whole school for counselors and
  *   the lead): name, class and the fixed text; never a score, tier or reason.
- * - POST /api/notices/:id/done — the homeroom teacher checked in.
+ * - POST /api/notices/:id/done — the homeroom teacher checked in (or read a feedback message).
+ * Feedback on case steps (the teacher's notices include homeroom feedback) is in feedback-routes.ts.
  * Another school's case or student answers 404; a role without the action answers 403.
  */
 import type { FastifyPluginAsync } from "fastify";
@@ -23,14 +24,18 @@ import { requireStaff } from "../../auth/plugin";
 import { isUniqueViolation } from "../../db/database";
 import type { Deps } from "../../deps";
 import { ApiError, badRequest, forbidden, notFound } from "../../errors";
+import { FEEDBACK_TEMPLATES } from "../../../shared/feedback";
 import { writeAudit } from "../alerts/audit";
 import { studentName } from "../alerts/store";
 import { dueAfterSchoolDays } from "./school-days";
 import { applyStep } from "./steps";
 import { CASE_SELECT, openCase, readCaseDetail, readCaseRow, schoolPolicy, toSummary, writeStep, type CaseRow } from "./store";
 
+/** The words of each feedback template, by id. */
+const FEEDBACK_TEXT = new Map(FEEDBACK_TEMPLATES.map((t) => [t.id, t.text]));
+
 /** The school whose cases `actor` manages, else 403. */
-function caseSchoolOf(actor: StaffActor): string {
+export function caseSchoolOf(actor: StaffActor): string {
   const scope = scopeOf(actor, "case.manage");
   if (scope.kind !== "school") throw forbidden("only counselors and the school lead manage cases / 仅心理教师和学校负责人可管理个案");
   return scope.schoolId;
@@ -177,12 +182,16 @@ export const caseRoutes: FastifyPluginAsync<{ deps: Deps }> = async (base, { dep
   app.get("/api/notices", { schema: { response: { 200: NoticeList } } }, async (request) => {
     const actor = requireStaff(request);
     const scope = noticeScope(actor);
-    const { rows } = await deps.db.query<{ id: string; student_id: string; name_enc: string; class_id: string; grade: number; label: string; created_at: Date; due_at: Date; done_at: Date | null }>(
-      `SELECT n.id, n.student_id, st.name_enc, c.id AS class_id, c.grade, c.label, n.created_at, n.due_at, n.done_at
-         FROM checkin_notices n JOIN students st ON st.id = n.student_id JOIN classes c ON c.id = n.class_id
+    // Check-in notices and homeroom feedback, open ones first; done ones stay visible for 14 days.
+    const { rows } = await deps.db.query<{ id: string; kind: "checkin" | "feedback"; template: string | null; student_id: string; name_enc: string; class_id: string; grade: number; label: string; created_at: Date; due_at: Date | null; done_at: Date | null }>(
+      `SELECT n.id, n.kind, n.template, n.student_id, st.name_enc, c.id AS class_id, c.grade, c.label, n.created_at, n.due_at, n.done_at
+         FROM (SELECT id, 'checkin' AS kind, NULL::text AS template, school_id, student_id, class_id, created_at, due_at, done_at FROM checkin_notices
+               UNION ALL
+               SELECT id, 'feedback', template, school_id, student_id, class_id, sent_at, NULL::timestamptz, read_at FROM case_feedback WHERE audience = 'homeroom') n
+         JOIN students st ON st.id = n.student_id JOIN classes c ON c.id = n.class_id
         WHERE n.school_id = $1 AND ($2::jsonb IS NULL OR n.class_id IN (SELECT jsonb_array_elements_text($2::jsonb)))
           AND (n.done_at IS NULL OR n.done_at > $3)
-        ORDER BY n.done_at IS NOT NULL, n.due_at, n.id LIMIT 500`,
+        ORDER BY n.done_at IS NOT NULL, n.due_at NULLS LAST, n.created_at, n.id LIMIT 500`,
       [scope.schoolId, scope.classIds === null ? null : JSON.stringify(scope.classIds), new Date(deps.now().getTime() - 14 * 86_400_000)],
     );
     const now = deps.now();
@@ -193,12 +202,13 @@ export const caseRoutes: FastifyPluginAsync<{ deps: Deps }> = async (base, { dep
     return {
       notices: rows.map((r) => ({
         id: r.id,
+        kind: r.kind,
         studentId: r.student_id,
         studentName: studentName(deps.keys, r.student_id, r.name_enc),
         class: { id: r.class_id, grade: r.grade, label: r.label },
-        message: { ...CHECKIN_TEXT },
+        message: { ...(r.kind === "checkin" ? CHECKIN_TEXT : (FEEDBACK_TEXT.get(r.template ?? "") ?? CHECKIN_TEXT)) },
         createdAt: r.created_at.toISOString(),
-        dueAt: r.due_at.toISOString(),
+        dueAt: r.due_at?.toISOString() ?? null,
         doneAt: r.done_at?.toISOString() ?? null,
       })),
     };
@@ -207,8 +217,10 @@ export const caseRoutes: FastifyPluginAsync<{ deps: Deps }> = async (base, { dep
   app.post("/api/notices/:id/done", { schema: { params: CaseParams, body: CheckinNoticeBody, response: { 200: NoticeCreated } } }, async (request) => {
     const actor = requireStaff(request);
     const scope = noticeScope(actor);
-    const { rows } = await deps.db.query<{ id: string; school_id: string; class_id: string; student_id: string; due_at: Date; done_at: Date | null }>(
-      "SELECT id, school_id, class_id, student_id, due_at, done_at FROM checkin_notices WHERE id = $1",
+    const { rows } = await deps.db.query<{ id: string; kind: "checkin" | "feedback"; school_id: string; class_id: string; student_id: string; due_at: Date | null; done_at: Date | null }>(
+      `SELECT id, 'checkin' AS kind, school_id, class_id, student_id, due_at, done_at FROM checkin_notices WHERE id = $1
+       UNION ALL
+       SELECT id, 'feedback', school_id, class_id, student_id, NULL::timestamptz, read_at FROM case_feedback WHERE id = $1 AND audience = 'homeroom'`,
       [request.params.id],
     );
     const n = rows[0];
@@ -216,10 +228,11 @@ export const caseRoutes: FastifyPluginAsync<{ deps: Deps }> = async (base, { dep
     const now = deps.now();
     if (n.done_at === null) {
       await deps.db.transaction(async (tx) => {
-        await tx.query("UPDATE checkin_notices SET done_at = $2 WHERE id = $1 AND done_at IS NULL", [n.id, now]);
-        await writeAudit(tx, [{ at: now, actor, action: "notice.done", schoolId: n.school_id, studentId: n.student_id, subject: n.id, address: request.ip }]);
+        if (n.kind === "checkin") await tx.query("UPDATE checkin_notices SET done_at = $2 WHERE id = $1 AND done_at IS NULL", [n.id, now]);
+        else await tx.query("UPDATE case_feedback SET read_at = $2 WHERE id = $1 AND read_at IS NULL", [n.id, now]);
+        await writeAudit(tx, [{ at: now, actor, action: n.kind === "checkin" ? "notice.done" : "feedback.read", schoolId: n.school_id, studentId: n.student_id, subject: n.id, address: request.ip }]);
       });
     }
-    return { id: n.id, dueAt: n.due_at.toISOString(), created: false };
+    return { id: n.id, dueAt: n.due_at?.toISOString() ?? null, created: false };
   });
 };
