@@ -6,6 +6,7 @@
 import type { FastifyPluginAsync, FastifyRequest } from "fastify";
 import fp from "fastify-plugin";
 import type { Role } from "../../shared/api";
+import { createBatcher } from "../db/batcher";
 import type { Deps } from "../deps";
 import { ApiError } from "../errors";
 import type { Actor, StaffActor, StudentActor } from "./actor";
@@ -44,7 +45,28 @@ interface SessionRow extends Record<string, unknown> {
   classes: { class_id: string; relation: "homeroom" | "subject" | "peer" }[] | null;
 }
 
+/** Most sessions looked up in one statement. */
+const LOOKUP_BATCH = 256;
+
 const plugin: FastifyPluginAsync<{ deps: Deps }> = async (app, { deps }) => {
+  // Every request looks its session up; under a lab's burst, the lookups of the requests that arrived
+  // together share one statement (PGlite pays per statement; see db/batcher.ts).
+  const lookupSession = createBatcher<string, SessionRow | undefined>(async (hashes) => {
+    const { rows } = await deps.db.query<SessionRow>(
+      `SELECT s.token_hash, s.account_id, s.student_id, s.wave_id, s.csrf_token, s.last_seen_at, s.expires_at,
+              a.role, a.school_id AS account_school, a.disabled, st.school_id AS student_school,
+              (SELECT json_agg(json_build_object('class_id', ac.class_id, 'relation', ac.relation))
+                 FROM account_classes ac WHERE ac.account_id = s.account_id) AS classes
+         FROM sessions s
+         LEFT JOIN accounts a ON a.id = s.account_id
+         LEFT JOIN students st ON st.id = s.student_id
+        WHERE s.token_hash IN (SELECT jsonb_array_elements_text($1::jsonb))`,
+      [JSON.stringify([...new Set(hashes)])],
+    );
+    const byHash = new Map(rows.map((r) => [r.token_hash, r]));
+    return hashes.map((h) => ({ ok: true, value: byHash.get(h) }));
+  }, LOOKUP_BATCH);
+
   app.decorateRequest("actor", null as never);
   app.addHook("onRequest", async (request) => {
     request.actor = ANONYMOUS;
@@ -57,18 +79,7 @@ const plugin: FastifyPluginAsync<{ deps: Deps }> = async (app, { deps }) => {
       await deleteSession(deps.db, tokenHash);
       return;
     }
-    const { rows } = await deps.db.query<SessionRow>(
-      `SELECT s.token_hash, s.account_id, s.student_id, s.wave_id, s.csrf_token, s.last_seen_at, s.expires_at,
-              a.role, a.school_id AS account_school, a.disabled, st.school_id AS student_school,
-              (SELECT json_agg(json_build_object('class_id', ac.class_id, 'relation', ac.relation))
-                 FROM account_classes ac WHERE ac.account_id = s.account_id) AS classes
-         FROM sessions s
-         LEFT JOIN accounts a ON a.id = s.account_id
-         LEFT JOIN students st ON st.id = s.student_id
-        WHERE s.token_hash = $1`,
-      [tokenHash],
-    );
-    const row = rows[0];
+    const row = await lookupSession(tokenHash);
     if (!row) return;
     const now = deps.now();
     if (row.expires_at.getTime() <= now.getTime() || row.disabled === true) {

@@ -373,6 +373,53 @@ describeEachDatabase("student responses", (getDb) => {
     });
   });
 
+  describe("a lab's burst of submits (written in shared batches)", () => {
+    it("stores every one of 30 simultaneous submits exactly once, fails only the bad one, and raises the critical one's alert", async () => {
+      const students = [];
+      for (let i = 0; i < 30; i++) students.push(await aStudent());
+      const headers = await Promise.all(students.map((s) => s.signIn()));
+      const bodies = students.map((_, i) => {
+        const answers = aBattery({ phq9: i === 7 ? [1, 1, 1, 1, 1, 1, 1, 1, 3] : [1, 1, 1, 1, 1, 1, 1, 1, 0] });
+        // Student 12 sends an answer out of range: a 400 for that student alone.
+        if (i === 12) (answers.phq9 as Record<string, unknown>).q1 = 9;
+        return { idempotencyKey: aKey(), answers, pages: visitsOf(answers) };
+      });
+      const replies = await Promise.all(headers.map((h, i) => submit(h, bodies[i])));
+      expect(replies.map((r) => r.statusCode)).toEqual(students.map((_, i) => (i === 12 ? 400 : 200)));
+      expect(replies[12]!.json().error.code).toBe("invalid_answers");
+      expect(replies[7]!.json().critical).toBe(true);
+
+      const ids = students.map((s) => s.studentId);
+      const { rows } = await t.db.query<{ student_id: string; status: string; results: number }>(
+        `SELECT r.student_id, r.status, (SELECT count(*) FROM results x WHERE x.response_id = r.id)::int AS results
+           FROM responses r WHERE r.student_id IN (SELECT jsonb_array_elements_text($1::jsonb))`,
+        [JSON.stringify(ids)],
+      );
+      const byStudent = new Map(rows.map((r) => [r.student_id, r]));
+      ids.forEach((id, i) => expect(byStudent.get(id)).toMatchObject(i === 12 ? { status: "in-progress", results: 0 } : { status: "submitted", results: 1 }));
+      const alerts = await t.db.query<{ student_id: string }>("SELECT student_id FROM alerts WHERE student_id IN (SELECT jsonb_array_elements_text($1::jsonb))", [JSON.stringify(ids)]);
+      expect(alerts.rows.map((a) => a.student_id)).toEqual([ids[7]]);
+    });
+
+    it("answers a double submit in one burst with the same response (same key) or already_submitted (new key)", async () => {
+      const same = await aStudent();
+      const other = await aStudent();
+      const h1 = await same.signIn();
+      const h2 = await other.signIn();
+      const answers = aBattery();
+      const body = { idempotencyKey: aKey(), answers, pages: visitsOf(answers) };
+      const [a, b, c, d] = await Promise.all([submit(h1, body), submit(h1, body), submit(h2, { ...body, idempotencyKey: aKey() }), submit(h2, { ...body, idempotencyKey: aKey() })]);
+      expect([a.statusCode, b.statusCode]).toEqual([200, 200]);
+      expect(b.json().responseId).toBe(a.json().responseId);
+      // Which of the two new keys lands first is up to the scheduler; the other is told it was handed in.
+      const [won, lost] = c.statusCode === 200 ? [c, d] : [d, c];
+      expect([won.statusCode, lost.statusCode]).toEqual([200, 409]);
+      expect(lost.json().error.code).toBe("already_submitted");
+      const { rows } = await t.db.query("SELECT 1 FROM results r JOIN responses p ON p.id = r.response_id WHERE p.student_id IN ($1, $2)", [same.studentId, other.studentId]);
+      expect(rows).toHaveLength(2);
+    });
+  });
+
   describe("decline", () => {
     it("records a decline as declined (not missing), drops saved answers and ends the session", async () => {
       const s = await aStudent();

@@ -74,9 +74,11 @@ describeEachDatabase("the critical-answer hook", (getDb) => {
     await app.register(authPlugin, { deps: t.deps });
     const options: ResponseRoutesOptions = {
       deps: t.deps,
-      onCritical: async (tx, event) => {
-        const { rows } = await tx.query<{ status: string }>("SELECT status FROM responses WHERE id = $1", [event.responseId]);
-        events.push({ ...event, statusInTx: rows[0]!.status });
+      onCritical: async (tx, batch) => {
+        for (const event of batch) {
+          const { rows } = await tx.query<{ status: string }>("SELECT status FROM responses WHERE id = $1", [event.responseId]);
+          events.push({ ...event, statusInTx: rows[0]!.status });
+        }
       },
     };
     await app.register(responseRoutes, options);

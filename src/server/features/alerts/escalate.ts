@@ -13,7 +13,7 @@ import type { Queryable } from "../../db/database";
 import type { Deps } from "../../deps";
 import { writeAudit } from "./audit";
 import { notifyAlert, notifyCaseEscalated } from "./raise";
-import { enqueueWebhook } from "./webhook";
+import { enqueueWebhooks } from "./webhook";
 
 export interface AlertTiming {
   readonly id: string;
@@ -48,7 +48,7 @@ export async function escalationMinutes(q: Queryable): Promise<number> {
 }
 
 /** Escalates what is overdue now; returns the ids this call escalated. */
-export async function escalateOverdue(deps: Pick<Deps, "db" | "now" | "newId">): Promise<{ alerts: string[]; cases: string[] }> {
+export async function escalateOverdue(deps: Pick<Deps, "db" | "now">): Promise<{ alerts: string[]; cases: string[] }> {
   const now = deps.now();
   const minutes = await escalationMinutes(deps.db);
   const open = await deps.db.query<{ id: string; created_at: Date; escalated_at: Date | null }>("SELECT id, created_at, escalated_at FROM alerts WHERE acknowledged_at IS NULL AND escalated_at IS NULL");
@@ -87,10 +87,8 @@ export async function escalateOverdue(deps: Pick<Deps, "db" | "now" | "newId">):
       ...alerts.map((a) => ({ at: now, actor: { kind: "system" as const }, action: "alert.escalate", schoolId: a.school_id, studentId: a.student_id, subject: a.id, context: { afterMinutes: minutes } })),
       ...cases.map((c) => ({ at: now, actor: { kind: "system" as const }, action: "case.escalate", schoolId: c.school_id, studentId: c.student_id, subject: c.id, context: { dueAt: c.due_at.toISOString() } })),
     ]);
-    for (const a of alerts) {
-      await enqueueWebhook(tx, deps, { alertId: a.id, schoolId: a.school_id, event: "escalated" });
-      await notifyAlert(tx, a.id);
-    }
+    await enqueueWebhooks(tx, deps, alerts.map((a) => ({ alertId: a.id, schoolId: a.school_id, event: "escalated" as const })));
+    for (const a of alerts) await notifyAlert(tx, a.id);
     for (const c of cases) await notifyCaseEscalated(tx, c.id);
     return { alerts: alerts.map((a) => a.id), cases: cases.map((c) => c.id) };
   });

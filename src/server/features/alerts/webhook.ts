@@ -48,18 +48,21 @@ export function signBody(secret: string, body: string): string {
   return `sha256=${createHmac("sha256", secret).update(body).digest("hex")}`;
 }
 
-/** Queues the delivery of `event` for `alertId` when the school has an enabled webhook (inside the caller's transaction). */
-export async function enqueueWebhook(tx: Queryable, deps: Pick<Deps, "newId" | "now">, input: { alertId: string; schoolId: string; event: WebhookEvent }): Promise<void> {
-  const now = deps.now();
+/** Queues the deliveries of these events, for the schools with an enabled webhook (inside the caller's transaction). */
+export async function enqueueWebhooks(tx: Queryable, deps: Pick<Deps, "now">, events: readonly { alertId: string; schoolId: string; event: WebhookEvent }[]): Promise<void> {
+  if (events.length === 0) return;
+  // One delivery per alert and event: its id is made from them, so a retry cannot queue it twice.
   await tx.query(
     `INSERT INTO webhook_deliveries (id, school_id, alert_id, event, status, next_attempt_at, created_at)
-     SELECT $1, school_id, $3, $4, 'pending', $5, $5 FROM school_webhooks WHERE school_id = $2 AND enabled
+     SELECT x.alert_id || ':' || x.event, w.school_id, x.alert_id, x.event, 'pending', $2, $2
+       FROM jsonb_to_recordset($1::jsonb) AS x(alert_id text, school_id text, event text)
+       JOIN school_webhooks w ON w.school_id = x.school_id AND w.enabled
      ON CONFLICT (alert_id, event) DO NOTHING`,
-    [deps.newId(), input.schoolId, input.alertId, input.event, now],
+    [JSON.stringify(events.map((e) => ({ alert_id: e.alertId, school_id: e.schoolId, event: e.event }))), deps.now()],
   );
 }
 
-interface Claimed {
+interface Claimed extends Record<string, unknown> {
   id: string;
   school_id: string;
   alert_id: string;

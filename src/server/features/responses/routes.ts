@@ -20,13 +20,13 @@ import { clearSessionCookie, hashToken, readSessionToken } from "../../auth/sess
 import { decrypt, encrypt } from "../../crypto/cipher";
 import type { Queryable } from "../../db/database";
 import type { Deps } from "../../deps";
+import { createBatcher, type Settled } from "../../db/batcher";
 import { ApiError, badRequest } from "../../errors";
 import type { AnswerProblem, StoredTexts } from "./answers";
 import { checkAnswers, checkCurrentPage, checkVisits, MAX_PROBLEMS, MAX_STORED_VISITS, mergeAnswers, mergeVisits, splitText } from "./answers";
-import { findOutcomeBySession, runOnce, type Outcome } from "./idempotency";
-import type { CallContext, ResponseRow } from "./store";
-import { batteryOf, loadContext, openAndLock, readResponse, recordOnly, writeAutosave, writeDecline, writeSubmission } from "./store";
-import type { CriticalItem, OnCritical } from "./submit";
+import { findOutcome, findOutcomeBySession, runOnce, type IdempotentResult, type Outcome } from "./idempotency";
+import { batteryOf, loadContext, openAndLock, openAndLockMany, readResponse, recordOnly, writeAutosave, writeDecline, writeSubmissions, type CallContext, type ResponseRow, type SubmissionWrite } from "./store";
+import type { CriticalEvent, CriticalItem, OnCritical } from "./submit";
 import { scoreSubmission } from "./submit";
 import { studentSurveyRoutes } from "./survey";
 import { alertOnCritical } from "../alerts/raise";
@@ -46,6 +46,9 @@ class FinishedError extends ApiError {
     super(409, status === "submitted" ? "already_submitted" : "already_declined", status === "submitted" ? "this survey was handed in already" : "this survey was declined already");
   }
 }
+
+/** Most submits written in one batch (a lab is 40-60 students). */
+const SUBMIT_BATCH = 64;
 
 const textContext = (responseId: string): string => `responses.text_enc:${responseId}`;
 
@@ -200,6 +203,95 @@ export const responseRoutes: FastifyPluginAsync<ResponseRoutesOptions> = async (
     });
   });
 
+  interface SubmitJob {
+    readonly student: StudentActor;
+    readonly body: SubmitBody;
+    readonly ref: { readonly scope: string; readonly key: string };
+    readonly now: Date;
+  }
+
+  /** Checks and scores one opened submission: what to write, the critical event if any, and the reply. */
+  function prepareSubmit(job: SubmitJob, opened: { ctx: CallContext; row: ResponseRow }): { replay: IdempotentResult<SubmitReply> } | { write: SubmissionWrite; critical: CriticalEvent | null; reply: IdempotentResult<SubmitReply> } {
+    const { ctx, row } = opened;
+    if (ctx.prior) return { replay: { ...(ctx.prior as Outcome<SubmitReply>), replayed: true } };
+    checkOpen(ctx, job.now);
+    if (row.status !== "in-progress") throw new FinishedError(row.status, row.id);
+    const { battery, instruments } = batteryOf(ctx, row.batteryId);
+    const policy = policies.get(ctx.policyVersion);
+    if (!policy) throw new ApiError(500, "unknown_policy", "this wave's survey set-up is damaged; please tell the school");
+    checkSave(instruments, job.body);
+    const merged = mergeSave(deps, row, instruments, job.body.answers, job.body.pages);
+    const submission = scoreSubmission({
+      instruments,
+      answers: mergeAnswers<string | number | (string | number)[]>(merged.choices, merged.texts),
+      visits: merged.visits,
+      grade: ctx.grade,
+      keyPopulation: ctx.keyPopulation,
+      policy,
+    });
+    const out: SubmitReply = { responseId: row.id, status: "submitted", critical: submission.critical.length > 0 };
+    const { student, now } = job;
+    const write: SubmissionWrite = {
+      at: { id: row.id, waveId: student.waveId, studentId: student.studentId, now },
+      save: { batteryId: battery.id, answers: merged.choices, textEnc: merged.textEnc, pages: merged.visits },
+      result: { scores: submission.scores, validity: submission.validity, tier: submission.tier.tier, reasons: submission.tier.reasons, policyVersion: submission.tier.policyVersion },
+      record: { ...job.ref, sessionHash: student.sessionHash, statusCode: 200, body: out },
+    };
+    const critical: CriticalEvent | null =
+      submission.critical.length === 0 ? null : { responseId: row.id, studentId: student.studentId, schoolId: ctx.schoolId, waveId: student.waveId, items: submission.critical, trigger: "submitted", tier: submission.tier, at: now };
+    return { write, critical, reply: { statusCode: 200, body: out, replayed: false } };
+  }
+
+  /**
+   * Submits of different students in one transaction of two statements plus their alerts (group commit:
+   * a lab's burst shares the statements). A job that fails its checks fails alone; when the transaction
+   * itself fails (e.g. another app instance recorded the same key), each job is tried again on its own,
+   * where a reply recorded meanwhile under its key wins.
+   */
+  async function submitBatch(jobs: readonly SubmitJob[]): Promise<Settled<IdempotentResult<SubmitReply>>[]> {
+    try {
+      return await deps.db.transaction(async (tx) => {
+        const opened = await openAndLockMany(tx, jobs.map((j) => ({ newId: deps.newId(), waveId: j.student.waveId, studentId: j.student.studentId, now: j.now, idempotency: j.ref })));
+        const writes: SubmissionWrite[] = [];
+        const critical: CriticalEvent[] = [];
+        const settled = jobs.map((job, i): Settled<IdempotentResult<SubmitReply>> => {
+          const open = opened.get(i);
+          if (!open) return { ok: false, error: new ApiError(401, "unauthenticated", "enter your access code first") };
+          try {
+            const prepared = prepareSubmit(job, open);
+            if ("replay" in prepared) return { ok: true, value: prepared.replay };
+            writes.push(prepared.write);
+            if (prepared.critical) critical.push(prepared.critical);
+            return { ok: true, value: prepared.reply };
+          } catch (error) {
+            return { ok: false, error };
+          }
+        });
+        await writeSubmissions(tx, writes);
+        if (critical.length > 0) await onCritical(tx, critical);
+        return settled;
+      });
+    } catch (err) {
+      if (jobs.length > 1) return Promise.all(jobs.map(async (job) => (await submitBatch([job]))[0]!));
+      const raced = await findOutcome<SubmitReply>(deps.db, jobs[0]!.ref);
+      return [raced ? { ok: true, value: { ...raced, replayed: true } } : { ok: false, error: err }];
+    }
+  }
+
+  /** One student per batch: a second submit of the same student (a double click) waits for the next one. */
+  const submitQueue = createBatcher<SubmitJob, IdempotentResult<SubmitReply>>(async (jobs) => {
+    const seen = new Set<string>();
+    const first: number[] = [];
+    const later: number[] = [];
+    jobs.forEach((j, i) => (seen.has(j.student.studentId) ? later : (seen.add(j.student.studentId), first)).push(i));
+    const out: Settled<IdempotentResult<SubmitReply>>[] = [];
+    const firstOut = await submitBatch(first.map((i) => jobs[i]!));
+    first.forEach((i, k) => (out[i] = firstOut[k]!));
+    for (const i of later) out[i] = (await submitBatch([jobs[i]!]))[0]!;
+    return out;
+  }, SUBMIT_BATCH);
+  const submit = (job: SubmitJob): Promise<IdempotentResult<SubmitReply>> => submitQueue(job);
+
   app.post("/api/student/response/submit", { preValidation: studentOrEndedSession, schema: { body: SubmitBody, response: { 200: SubmitReplySchema } } }, async (request, reply) => {
     const body = request.body;
     const key = `submit:${body.idempotencyKey}`;
@@ -209,38 +301,8 @@ export const responseRoutes: FastifyPluginAsync<ResponseRoutesOptions> = async (
       return sendOutcome(reply, ended.statusCode, ended.body);
     }
     const student = requireStudent(request);
-    const now = deps.now();
-    const ref = { scope: student.studentId, key };
     return finishing(reply, async () => {
-      const result = await runOnce<SubmitReply>(deps.db, ref, async (tx) => {
-        const open = await begin(tx, student, now, ref);
-        if (open.prior) return { ...(open.prior as Outcome<SubmitReply>), replayed: true };
-        const { ctx, row, battery, instruments } = open;
-        const policy = policies.get(ctx.policyVersion);
-        if (!policy) throw new ApiError(500, "unknown_policy", "this wave's survey set-up is damaged; please tell the school");
-        checkSave(instruments!, body);
-        const merged = mergeSave(deps, row, instruments!, body.answers, body.pages);
-        const submission = scoreSubmission({
-          instruments: instruments!,
-          answers: mergeAnswers<string | number | (string | number)[]>(merged.choices, merged.texts),
-          visits: merged.visits,
-          grade: ctx.grade,
-          keyPopulation: ctx.keyPopulation,
-          policy,
-        });
-        const out: SubmitReply = { responseId: row.id, status: "submitted", critical: submission.critical.length > 0 };
-        await writeSubmission(
-          tx,
-          { id: row.id, waveId: student.waveId, studentId: student.studentId, now },
-          { batteryId: battery!.id, answers: merged.choices, textEnc: merged.textEnc, pages: merged.visits },
-          { scores: submission.scores, validity: submission.validity, tier: submission.tier.tier, reasons: submission.tier.reasons, policyVersion: submission.tier.policyVersion },
-          { ...ref, sessionHash: student.sessionHash, statusCode: 200, body: out },
-        );
-        if (submission.critical.length > 0) {
-          await onCritical(tx, { responseId: row.id, studentId: student.studentId, schoolId: ctx.schoolId, waveId: student.waveId, items: submission.critical, trigger: "submitted", tier: submission.tier, at: now });
-        }
-        return { statusCode: 200, body: out, replayed: false };
-      });
+      const result = await submit({ student, body, ref: { scope: student.studentId, key }, now: deps.now() });
       clearSessionCookie(deps, reply);
       return sendOutcome(reply, result.statusCode, result.body);
     });
@@ -267,7 +329,7 @@ export const responseRoutes: FastifyPluginAsync<ResponseRoutesOptions> = async (
         const out: DeclineReply = { responseId: row.id, status: "declined" };
         await writeDecline(tx, { id: row.id, waveId: student.waveId, studentId: student.studentId, batteryId: battery!.id, now }, { ...ref, sessionHash: student.sessionHash, statusCode: 200, body: out });
         if (critical.length > 0) {
-          await onCritical(tx, { responseId: row.id, studentId: student.studentId, schoolId: ctx.schoolId, waveId: student.waveId, items: critical, trigger: "declined", tier: null, at: now });
+          await onCritical(tx, [{ responseId: row.id, studentId: student.studentId, schoolId: ctx.schoolId, waveId: student.waveId, items: critical, trigger: "declined", tier: null, at: now }]);
         }
         return { statusCode: 200, body: out, replayed: false };
       });

@@ -2,7 +2,8 @@
  * The SQL of the responses feature. Each write is two statements in one transaction (PGlite runs every
  * statement one after the other, and a lab submits 40-60 responses at once): one that reads the call's
  * context and the recorded reply of its key and creates-or-locks the response row, and one that writes
- * everything the call changes, the reply under its key included.
+ * everything the call changes, the reply under its key included. Submits come in batches (routes.ts):
+ * the two statements then serve every submission of the batch.
  */
 import type { Battery } from "../../../../instruments/batteries";
 import { batteryFor, parseBatteries, Season } from "../../../../instruments/batteries";
@@ -156,42 +157,57 @@ export async function readResponse(q: Queryable, waveId: string, studentId: stri
   return rows[0] && toResponse(rows[0]);
 }
 
+/** One call's part of {@link openAndLockMany}. */
+export interface OpenRequest {
+  readonly newId: string;
+  readonly waveId: string;
+  readonly studentId: string;
+  readonly now: Date;
+  readonly idempotency: { readonly scope: string; readonly key: string };
+}
+
 /**
- * In one statement: the call's context (student, wave, consent, the reply recorded under the key) and the
- * student's response row, created (in progress, battery to be set, started now) when there is none and
- * locked for the rest of the transaction. Concurrent calls of one student queue on the row lock, and each
- * sees what the one before it committed. Undefined when the student or the wave is gone.
+ * In one statement, for several calls of DIFFERENT students: each call's context (student, wave, consent,
+ * the reply recorded under its key) and the student's response row, created (in progress, battery to be
+ * set, started now) when there is none and locked for the rest of the transaction. Concurrent calls of one
+ * student queue on the row lock, and each sees what the one before it committed. The result is by the
+ * request's index; a call whose student or wave is gone has none.
  */
-export async function openAndLock(
-  tx: Queryable,
-  at: { newId: string; waveId: string; studentId: string; now: Date; idempotency: { scope: string; key: string } },
-): Promise<{ ctx: CallContext; row: ResponseRow } | undefined> {
-  const { rows } = await tx.query<ContextRow & ResponseDbRow>(
-    `WITH ctx AS (
-       SELECT st.id AS student_id, st.grade, st.key_population, st.school_id, w.id AS wave_id, w.frozen_at IS NOT NULL AS frozen,
-              w.season, w.status AS wave_status, w.opens_at, w.closes_at,
-              CASE WHEN $7 THEN NULL ELSE w.batteries::text END AS batteries, w.policy_version, c.status AS consent
-         FROM students st
-         JOIN waves w ON w.id = $2 AND w.school_id = st.school_id
+export async function openAndLockMany(tx: Queryable, requests: readonly OpenRequest[]): Promise<Map<number, { ctx: CallContext; row: ResponseRow }>> {
+  const { rows } = await tx.query<ContextRow & ResponseDbRow & { i: number }>(
+    `WITH req AS (
+       SELECT * FROM jsonb_to_recordset($1::jsonb) AS r(i int, student_id text, wave_id text, new_id text, now timestamptz, scope text, key text)
+     ), ctx AS (
+       SELECT req.i, req.new_id, req.now, req.scope, req.key, st.id AS student_id, st.grade, st.key_population, st.school_id,
+              w.id AS wave_id, w.frozen_at IS NOT NULL AS frozen, w.season, w.status AS wave_status, w.opens_at, w.closes_at,
+              CASE WHEN jsonb_exists($2::jsonb, w.id) THEN NULL ELSE w.batteries::text END AS batteries, w.policy_version, c.status AS consent
+         FROM req
+         JOIN students st ON st.id = req.student_id
+         JOIN waves w ON w.id = req.wave_id AND w.school_id = st.school_id
          LEFT JOIN consents c ON c.wave_id = w.id AND c.student_id = st.id
-        WHERE st.id = $1
      ), up AS (
        INSERT INTO responses (id, wave_id, student_id, battery_id, status, started_at, updated_at)
-       SELECT $3, ctx.wave_id, ctx.student_id, '', 'in-progress', $4, $4 FROM ctx
+       SELECT ctx.new_id, ctx.wave_id, ctx.student_id, '', 'in-progress', ctx.now, ctx.now FROM ctx
        ON CONFLICT (wave_id, student_id) DO UPDATE SET status = responses.status
-       RETURNING ${RESPONSE_COLUMNS}
+       RETURNING ${RESPONSE_COLUMNS}, wave_id, student_id
      )
-     SELECT ctx.wave_id, ctx.frozen, ctx.grade, ctx.key_population, ctx.school_id, ctx.season, ctx.wave_status, ctx.opens_at,
+     SELECT ctx.i, ctx.wave_id, ctx.frozen, ctx.grade, ctx.key_population, ctx.school_id, ctx.season, ctx.wave_status, ctx.opens_at,
             ctx.closes_at, ctx.batteries, ctx.policy_version, ctx.consent,
             (SELECT json_build_object('statusCode', k.status_code, 'body', k.body) FROM idempotency_keys k
-              WHERE k.scope = $5 AND k.key = $6) AS prior,
+              WHERE k.scope = ctx.scope AND k.key = ctx.key) AS prior,
             up.id, up.battery_id, up.status, up.answers, up.text_enc, up.pages, up.current_page, up.save_seq
-       FROM ctx, up`,
-    [at.studentId, at.waveId, at.newId, at.now, at.idempotency.scope, at.idempotency.key, cachedWave(at.waveId)],
+       FROM ctx JOIN up ON up.wave_id = ctx.wave_id AND up.student_id = ctx.student_id`,
+    [
+      JSON.stringify(requests.map((r, i) => ({ i, student_id: r.studentId, wave_id: r.waveId, new_id: r.newId, now: r.now.toISOString(), scope: r.idempotency.scope, key: r.idempotency.key }))),
+      JSON.stringify([...new Set(requests.map((r) => r.waveId))].filter(cachedWave)),
+    ],
   );
-  const found = rows[0];
-  if (!found) return undefined;
-  return { ctx: toContext(found), row: toResponse(found) };
+  return new Map(rows.map((r) => [r.i, { ctx: toContext(r), row: toResponse(r) }]));
+}
+
+/** {@link openAndLockMany} for one call. */
+export async function openAndLock(tx: Queryable, at: OpenRequest): Promise<{ ctx: CallContext; row: ResponseRow } | undefined> {
+  return (await openAndLockMany(tx, [at])).get(0);
 }
 
 /** The reply to record under the call's key, with the statement parameters it needs. */
@@ -227,43 +243,61 @@ export async function writeAutosave(
   );
 }
 
+/** One submission to write: the response, its result and the reply to record under its key. */
+export interface SubmissionWrite {
+  readonly at: { readonly id: string; readonly waveId: string; readonly studentId: string; readonly now: Date };
+  readonly save: { readonly batteryId: string; readonly answers: unknown; readonly textEnc: string | null; readonly pages: readonly PageVisit[] };
+  readonly result: { readonly scores: unknown; readonly validity: unknown; readonly tier: string; readonly reasons: unknown; readonly policyVersion: string };
+  readonly record: KeyRecord;
+}
+
 /**
- * The submission in one statement: the response submitted with its final answers, its `results` row,
- * every session of the student for this wave ended (the next student on the PC starts clean), and the reply.
+ * Submissions (of different students) in one statement: each response submitted with its final answers,
+ * its `results` row, every session of the student for the wave ended (the next student on the PC starts
+ * clean), and the reply under its key.
  */
-export async function writeSubmission(
-  tx: Queryable,
-  at: { id: string; waveId: string; studentId: string; now: Date },
-  save: { batteryId: string; answers: unknown; textEnc: string | null; pages: readonly PageVisit[] },
-  result: { scores: unknown; validity: unknown; tier: string; reasons: unknown; policyVersion: string },
-  record: KeyRecord,
-): Promise<void> {
+export async function writeSubmissions(tx: Queryable, writes: readonly SubmissionWrite[]): Promise<void> {
+  if (writes.length === 0) return;
   await tx.query(
-    `WITH r AS (
-       UPDATE responses SET status = 'submitted', battery_id = $7, answers = $8, text_enc = $9, pages = $10, updated_at = $6, submitted_at = $6
-        WHERE id = $11 RETURNING id
+    `WITH w AS (
+       SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(id text, wave_id text, student_id text, at timestamptz, battery_id text, answers jsonb,
+              text_enc text, pages jsonb, scores jsonb, validity jsonb, tier text, reasons jsonb, policy_version text,
+              key text, scope text, status_code int, body jsonb, session_hash text)
+     ), r AS (
+       UPDATE responses SET status = 'submitted', battery_id = w.battery_id, answers = w.answers, text_enc = w.text_enc, pages = w.pages,
+              updated_at = w.at, submitted_at = w.at
+         FROM w WHERE responses.id = w.id RETURNING responses.id
      ), res AS (
        INSERT INTO results (response_id, scores, validity, tier, reasons, policy_version, computed_at)
-       SELECT r.id, $12, $13, $14, $15, $16, $6 FROM r
+       SELECT w.id, w.scores, w.validity, w.tier, w.reasons, w.policy_version, w.at FROM w JOIN r ON r.id = w.id
      ), s AS (
-       DELETE FROM sessions WHERE student_id = $17 AND wave_id = $18
+       DELETE FROM sessions USING w WHERE sessions.student_id = w.student_id AND sessions.wave_id = w.wave_id
      )
-     INSERT INTO idempotency_keys (key, scope, status_code, body, session_hash, created_at) VALUES ($1, $2, $3, $4, $5, $6)`,
+     INSERT INTO idempotency_keys (key, scope, status_code, body, session_hash, created_at)
+     SELECT w.key, w.scope, w.status_code, w.body, w.session_hash, w.at FROM w`,
     [
-      ...recordParams(record),
-      at.now,
-      save.batteryId,
-      JSON.stringify(save.answers),
-      save.textEnc,
-      JSON.stringify(save.pages),
-      at.id,
-      JSON.stringify(result.scores),
-      JSON.stringify(result.validity),
-      result.tier,
-      JSON.stringify(result.reasons),
-      result.policyVersion,
-      at.studentId,
-      at.waveId,
+      JSON.stringify(
+        writes.map((x) => ({
+          id: x.at.id,
+          wave_id: x.at.waveId,
+          student_id: x.at.studentId,
+          at: x.at.now.toISOString(),
+          battery_id: x.save.batteryId,
+          answers: x.save.answers,
+          text_enc: x.save.textEnc,
+          pages: x.save.pages,
+          scores: x.result.scores,
+          validity: x.result.validity,
+          tier: x.result.tier,
+          reasons: x.result.reasons,
+          policy_version: x.result.policyVersion,
+          key: x.record.key,
+          scope: x.record.scope,
+          status_code: x.record.statusCode,
+          body: x.record.body,
+          session_hash: x.record.sessionHash,
+        })),
+      ),
     ],
   );
 }

@@ -77,11 +77,8 @@ export interface CriticalEvent {
 }
 
 /**
- * The hook point for critical answers (issue 6, alerts): called inside the submission's transaction, with
- * that transaction, so an alert row commits together with the response or not at all. Pass it to
- * `responseRoutes` as the `onCritical` option; until the alerts feature exists it does nothing.
+ * The hook point for critical answers (issue 6, alerts): called inside the submissions' transaction, with
+ * that transaction and every critical event of the batch, so an alert row commits together with its
+ * response or not at all. `responseRoutes` takes it as the `onCritical` option (default: the alerts feature).
  */
-export type OnCritical = (tx: Queryable, event: CriticalEvent) => Promise<void>;
-
-/** The default hook: no alerts feature yet. */
-export const noCriticalHook: OnCritical = async () => {};
+export type OnCritical = (tx: Queryable, events: readonly CriticalEvent[]) => Promise<void>;
