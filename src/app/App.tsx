@@ -16,6 +16,9 @@ const ROUTES: readonly { readonly path: string; readonly kind: string; readonly 
   { path: "/login", kind: "login", page: lazy(() => import("./staff/LoginPage")), exact: true },
   { path: "/staff/slips", kind: "slips", page: lazy(() => import("./staff/SlipsPage")), exact: true },
   { path: "/admin", kind: "admin", page: lazy(() => import("./admin/AdminApp")) },
+  { path: "/counselor", kind: "counselor", page: lazy(() => import("./counselor/CounselorApp")) },
+  { path: "/analyst", kind: "analyst", page: lazy(() => import("./analyst/AnalystPage")) },
+  { path: "/observe", kind: "observe", page: lazy(() => import("./observe/ObservePage")) },
 ];
 
 export type Route = { readonly kind: string; readonly page: Page } | { readonly kind: "not-found"; readonly path: string };

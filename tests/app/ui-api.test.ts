@@ -82,7 +82,8 @@ describe("routeOf", () => {
     ["/student", "student"],
     ["/student/", "student"],
     ["/setup", "setup"],
-    ["/counselor", "not-found"],
+    ["/counselor", "counselor"],
+    ["/nowhere", "not-found"],
   ])("sends %s to the %s page", (path, kind) => {
     expect(routeOf(path).kind).toBe(kind);
   });
