@@ -13,7 +13,9 @@
  * Answers are checked by the scoring library (400 with every bad item's path). Free text (the note and any
  * text item) is stored encrypted (`observations.note_enc:<id>`), verbatim. The reply is `{ok: true}` for
  * everyone: no score, no tier, nothing about earlier reports. A critical answer calls the alerts hook
- * (./alert-hook.ts) in the same transaction.
+ * (./alert-hook.ts) in the same transaction. A peer monitor filing about themselves answers 404.
+ *
+ * The reads of the observer's page (classes, class lists, forms) are in ./observe-routes.ts.
  */
 import type { FastifyPluginAsync } from "fastify";
 import type { ZodTypeProvider } from "fastify-type-provider-zod";
@@ -28,7 +30,8 @@ import type { Deps } from "../../deps";
 import { ApiError, badRequest, forbidden, type ErrorDetail } from "../../errors";
 import { raiseCriticalObservationAlert } from "./alert-hook";
 import { allowedInstruments, checkObservation, informantRoleOf } from "./check";
-import { findStudents, insertObservations, type ObservationRow } from "./store";
+import { observeRoutes } from "./observe-routes";
+import { findStudents, insertObservations, ownStudentId, type ObservationRow } from "./store";
 
 /** At most this many problems are listed in one 400 (a hostile grid could have thousands). */
 const MAX_PROBLEMS = 100;
@@ -43,6 +46,8 @@ interface Filing {
 
 export const observationRoutes: FastifyPluginAsync<{ deps: Deps }> = async (plain, { deps }) => {
   const app = plain.withTypeProvider<ZodTypeProvider>();
+  // What the observer's page reads before filing: classes, class lists, forms.
+  await plain.register(observeRoutes, { deps });
 
   /** Checks and files every row, or throws before writing anything. */
   async function fileAll(actor: StaffActor, instrumentId: string, filings: readonly Filing[], address: string): Promise<void> {
@@ -56,10 +61,12 @@ export const observationRoutes: FastifyPluginAsync<{ deps: Deps }> = async (plai
       seen.add(f.studentId);
     }
     const students = await findStudents(deps.db, filings.map((f) => f.studentId));
+    // A peer monitor reports on classmates, not on themselves (their class list leaves them out too).
+    const self = role === "peer" ? await ownStudentId(deps.db, actor.accountId) : null;
     for (const f of filings) {
       const s = students.get(f.studentId);
       // Another school's or another class's student answers the same as no student at all.
-      if (!s || !can(actor, "observation.file", { schoolId: s.schoolId, classId: s.classId, studentId: s.id })) {
+      if (!s || s.id === self || !can(actor, "observation.file", { schoolId: s.schoolId, classId: s.classId, studentId: s.id })) {
         throw new ApiError(404, "not_found", "no such student / 学生不存在", [{ path: `${f.at}studentId`, message: "no such student" }]);
       }
     }

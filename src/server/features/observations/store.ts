@@ -63,3 +63,42 @@ export async function insertObservations(tx: Queryable, rows: readonly Observati
     [JSON.stringify(records), audit.actorId, audit.actorRole, audit.address],
   );
 }
+
+export interface ClassRow {
+  readonly id: string;
+  readonly schoolId: string;
+  readonly grade: number;
+  readonly label: string;
+}
+
+/** The classes among `ids`, in the school's order (grade, then 2班 before 10班, then named classes). */
+export async function findClasses(q: Queryable, ids: readonly string[]): Promise<ClassRow[]> {
+  if (ids.length === 0) return [];
+  const { rows } = await q.query<{ id: string; school_id: string; grade: number; label: string }>(
+    `SELECT id, school_id, grade, label FROM classes WHERE id IN (SELECT jsonb_array_elements_text($1::jsonb))
+      ORDER BY grade, CASE WHEN label ~ '^[0-9]{1,9}$' THEN label::int END NULLS LAST, label, id`,
+    [JSON.stringify(ids)],
+  );
+  return rows.map((r) => ({ id: r.id, schoolId: r.school_id, grade: r.grade, label: r.label }));
+}
+
+export interface ClassStudentRow {
+  readonly id: string;
+  readonly nameEnc: string;
+  readonly studentNoEnc: string;
+}
+
+/** The enrolled students of a class (encrypted columns as stored; the caller decrypts what it may show). */
+export async function classStudents(q: Queryable, classId: string): Promise<ClassStudentRow[]> {
+  const { rows } = await q.query<{ id: string; name_enc: string; student_no_enc: string }>(
+    "SELECT id, name_enc, student_no_enc FROM students WHERE class_id = $1 AND status = 'enrolled' ORDER BY id",
+    [classId],
+  );
+  return rows.map((r) => ({ id: r.id, nameEnc: r.name_enc, studentNoEnc: r.student_no_enc }));
+}
+
+/** The student a peer monitor's account belongs to (null when the account is not tied to a student). */
+export async function ownStudentId(q: Queryable, accountId: string): Promise<string | null> {
+  const { rows } = await q.query<{ student_id: string | null }>("SELECT student_id FROM accounts WHERE id = $1", [accountId]);
+  return rows[0]?.student_id ?? null;
+}
