@@ -9,7 +9,7 @@ import { useCallback, useEffect, useRef, useState } from "react";
 import type { Role } from "../../shared/api";
 import type { Alert, AlertList, CaseEscalation, StreamEventName } from "../../shared/alerts";
 import { staffApi } from "../staff/client";
-import { failureText } from "../staff/model";
+import { ALERTS_CHANGED_EVENT, failureText } from "../staff/model";
 import { alertStatus, chimes, mergeAlerts, upsertAlert } from "./model";
 
 export type SoundState = "off" | "on" | "unsupported";
@@ -120,6 +120,7 @@ export function useLiveAlerts(role: Role): LiveAlerts {
       const alert = JSON.parse(e.data) as Alert;
       const key = `${alert.id}:${alertStatus(alert)}`;
       setAlerts((list) => upsertAlert(list, alert));
+      window.dispatchEvent(new Event(ALERTS_CHANGED_EVENT));
       if (!known.current.has(key)) {
         known.current.add(key);
         setChanges((n) => n + 1);
@@ -172,6 +173,7 @@ export function useLiveAlerts(role: Role): LiveAlerts {
   const put = useCallback((alert: Alert) => {
     known.current.add(`${alert.id}:${alertStatus(alert)}`);
     setAlerts((list) => upsertAlert(list, alert));
+    window.dispatchEvent(new Event(ALERTS_CHANGED_EVENT));
   }, []);
   const reload = useCallback(() => void load(), [load]);
 

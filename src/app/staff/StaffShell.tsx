@@ -11,10 +11,10 @@ import type { SessionAccount } from "../../shared/accounts";
 import type { Role } from "../../shared/api";
 import type { AlertList } from "../../shared/alerts";
 import { restoreSession, staffApi } from "./client";
-import { failureText, navOf, ROLE_LABEL, seesAlerts } from "./model";
+import { ALERTS_CHANGED_EVENT, failureText, navOf, ROLE_LABEL, seesAlerts } from "./model";
 import "./staff.css";
 
-/** How often the badge asks for the unacknowledged count (the counselor page also gets alerts by SSE). */
+/** How often the badge asks for the unacknowledged count; pages with the live stream also fire ALERTS_CHANGED_EVENT. */
 const BADGE_POLL_MS = 20_000;
 
 type ShellState = { kind: "loading" } | { kind: "signed-out" } | { kind: "not-found" } | { kind: "failed"; message: string } | { kind: "ready"; account: SessionAccount };
@@ -126,9 +126,12 @@ function AlertBadge() {
     };
     void poll();
     const timer = window.setInterval(() => void poll(), BADGE_POLL_MS);
+    const now = () => void poll();
+    window.addEventListener(ALERTS_CHANGED_EVENT, now);
     return () => {
       live = false;
       window.clearInterval(timer);
+      window.removeEventListener(ALERTS_CHANGED_EVENT, now);
     };
   }, []);
   if (count === null) return null;

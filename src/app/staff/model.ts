@@ -64,6 +64,9 @@ export function navOf(role: Role): NavLink[] {
   }
 }
 
+/** A window event a page fires when it learns that alerts changed (the header badge then asks again at once). */
+export const ALERTS_CHANGED_EVENT = "xq-alerts-changed";
+
 /** Roles that receive alerts and so see the unacknowledged-alert badge on every page. */
 export function seesAlerts(role: Role): boolean {
   return role === "counselor" || role === "school-lead";
