@@ -50,7 +50,8 @@ export const WaveCsvQuery = WaveQuery.extend({ encoding: CsvEncoding.default("ut
 export const MovementQuery = z.strictObject({ from: WaveKey, to: WaveKey });
 export const MovementCsvQuery = MovementQuery.extend({ encoding: CsvEncoding.default("utf-8") });
 
-export const ColumnType = z.enum(["group", "count", "rate", "mean", "difference", "text"]);
+/** `days`: a number of calendar days (the follow-up table's median days to interview). */
+export const ColumnType = z.enum(["group", "count", "rate", "mean", "difference", "text", "days"]);
 export type ColumnType = z.infer<typeof ColumnType>;
 
 export const TableColumn = z.object({ key: z.string(), label: AnalyticsText, type: ColumnType });
@@ -59,7 +60,7 @@ export type TableColumn = z.infer<typeof TableColumn>;
 export const TableCell = z.union([z.string(), z.number(), z.null()]);
 export type TableCell = z.infer<typeof TableCell>;
 
-export const TableId = z.enum(["coverage", "tiers", "happiness", "factors", "high-incidence", "movement", "aggregates"]);
+export const TableId = z.enum(["coverage", "tiers", "happiness", "factors", "high-incidence", "movement", "aggregates", "follow-up"]);
 export type TableId = z.infer<typeof TableId>;
 
 /**
@@ -100,3 +101,55 @@ export const DistrictWaveList = z.object({
   waves: z.array(z.object({ key: WaveKey, schoolYear: z.string(), season: Season, schools: z.number().int() })),
 });
 export type DistrictWaveList = z.infer<typeof DistrictWaveList>;
+
+/**
+ * GET /api/analytics/follow-up[.csv]?wave=2025-2026:spring — case follow-up quality per school (does the
+ * school close the loop?). The answer is an {@link AnalyticsTable} with `id: "follow-up"`, one row per
+ * school of the district wave plus a last row "全部 all" (the district), and these value columns:
+ *
+ * | key | type | meaning |
+ * |---|---|---|
+ * | `alerts_n` | count | alerts (critical answers or observations: act today, the red level) raised in the wave's period |
+ * | `same_day_n` | count | of those, acknowledged the same calendar day (China time) |
+ * | `same_day_rate`, `same_day_lower`, `same_day_upper` | rate | same_day_n / alerts_n with its Wilson 95 % interval |
+ * | `opened_n` | count | cases opened in the wave's period |
+ * | `closed_n` | count | of those, closed by now |
+ * | `overdue_n` | count | of those, still open and past their due date now |
+ * | `median_days_to_interview` | days | median calendar days from opening to the first interview, over the cases interviewed (≥ k of them) |
+ *
+ * A wave's period at a school runs from its wave's `opens_at` to the school's next wave's `opens_at`
+ * (or now). `null` = suppressed (the same small-cell rule as every other table) or undefined.
+ * The query parameter is `wave`, the district wave key, like every other analytics endpoint (a school
+ * wave's id would name one school only).
+ */
+export const FollowUpQuery = WaveQuery;
+export const FollowUpCsvQuery = WaveCsvQuery;
+/** The follow-up table's value column keys, in order (after the group columns `school_code`, `school`). */
+export const FOLLOW_UP_VALUE_KEYS = [
+  "alerts_n",
+  "same_day_n",
+  "same_day_rate",
+  "same_day_lower",
+  "same_day_upper",
+  "opened_n",
+  "closed_n",
+  "overdue_n",
+  "median_days_to_interview",
+] as const;
+export type FollowUpValueKey = (typeof FOLLOW_UP_VALUE_KEYS)[number];
+
+/** A list of district waves, comma-separated: "2024-2025:autumn,2025-2026:spring". */
+export const WaveKeyList = z
+  .string()
+  .max(32 * 8 + 7)
+  .regex(/^[0-9]{4}-[0-9]{4}:(spring|autumn)(,[0-9]{4}-[0-9]{4}:(spring|autumn)){0,7}$/, 'one to eight district waves like "2024-2025:autumn,2025-2026:spring"');
+
+/**
+ * A study label: pseudonyms and date shifts are keyed per study, so two exports of one study link
+ * (the same student keeps one pseudonym) and exports of different studies do not.
+ */
+export const StudyLabel = z.string().regex(/^[a-z0-9][a-z0-9-]{0,39}$/, "a study label of lower-case letters, digits and '-'");
+
+/** GET /api/research/export.csv (admin only): the de-identified research export of one or more waves. */
+export const ResearchCsvQuery = z.strictObject({ wave: WaveKeyList, study: StudyLabel.default("default"), encoding: CsvEncoding.default("utf-8") });
+export type ResearchCsvQuery = z.infer<typeof ResearchCsvQuery>;

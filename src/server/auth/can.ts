@@ -31,7 +31,8 @@ export type Action =
   | "policy.manage"
   | "webhook.manage"
   | "record.read"
-  | "record.transfer";
+  | "record.transfer"
+  | "research.export";
 
 /** Every action, in the order of the table below (tests and docs walk it). */
 export const ACTIONS: readonly Action[] = [
@@ -55,6 +56,7 @@ export const ACTIONS: readonly Action[] = [
   "webhook.manage",
   "record.read",
   "record.transfer",
+  "research.export",
 ];
 
 /**
@@ -87,6 +89,8 @@ export const RULES: Readonly<Record<Role, Readonly<Partial<Record<Action, Rule>>
     "audit.read": "any",
     "wave.read": "any",
     "webhook.manage": "any",
+    // the de-identified research export (pseudonyms, shifted dates, no free text), every one audited
+    "research.export": "any",
   },
   // District analyst: aggregates only (small cells suppressed by the analytics feature).
   analyst: {

@@ -69,6 +69,7 @@ const EXPECTED: Record<ActorName, Record<Action, string>> = {
     "webhook.manage": "YYYYY",
     "record.read": "NNNNN",
     "record.transfer": "NNNNN",
+    "research.export": "YYYYY",
   },
   "analyst": {
     "school.read": "NNNNN",
@@ -91,6 +92,7 @@ const EXPECTED: Record<ActorName, Record<Action, string>> = {
     "webhook.manage": "NNNNN",
     "record.read": "NNNNN",
     "record.transfer": "NNNNN",
+    "research.export": "NNNNN",
   },
   "school-lead": {
     "school.read": "YNYYN",
@@ -113,6 +115,7 @@ const EXPECTED: Record<ActorName, Record<Action, string>> = {
     "webhook.manage": "YNYYN",
     "record.read": "YNYYN",
     "record.transfer": "NNNNN",
+    "research.export": "NNNNN",
   },
   "counselor": {
     "school.read": "YNYYN",
@@ -135,6 +138,7 @@ const EXPECTED: Record<ActorName, Record<Action, string>> = {
     "webhook.manage": "NNNNN",
     "record.read": "YNYYN",
     "record.transfer": "YNYYN",
+    "research.export": "NNNNN",
   },
   "homeroom": {
     "school.read": "NNNNN",
@@ -157,6 +161,7 @@ const EXPECTED: Record<ActorName, Record<Action, string>> = {
     "webhook.manage": "NNNNN",
     "record.read": "NNNNN",
     "record.transfer": "NNNNN",
+    "research.export": "NNNNN",
   },
   "subject": {
     "school.read": "NNNNN",
@@ -179,6 +184,7 @@ const EXPECTED: Record<ActorName, Record<Action, string>> = {
     "webhook.manage": "NNNNN",
     "record.read": "NNNNN",
     "record.transfer": "NNNNN",
+    "research.export": "NNNNN",
   },
   "peer": {
     "school.read": "NNNNN",
@@ -201,6 +207,7 @@ const EXPECTED: Record<ActorName, Record<Action, string>> = {
     "webhook.manage": "NNNNN",
     "record.read": "NNNNN",
     "record.transfer": "NNNNN",
+    "research.export": "NNNNN",
   },
   "student": {
     "school.read": "NNNNN",
@@ -223,6 +230,7 @@ const EXPECTED: Record<ActorName, Record<Action, string>> = {
     "webhook.manage": "NNNNN",
     "record.read": "NNNNN",
     "record.transfer": "NNNNN",
+    "research.export": "NNNNN",
   },
 };
 

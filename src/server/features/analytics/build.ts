@@ -6,8 +6,8 @@ import { wellbeingFactors } from "../../../../instruments/wellbeing-factors";
 import type { AnalyticsTable, Dimension, HighIncidence, Movement, SchoolGradeBy, TableColumn, TierBy } from "../../../shared/analytics";
 import type { Queryable } from "../../db/database";
 import { minCellSize } from "./publish";
-import { factorStats, groupStats, movementCounts, parseWaveKey, schoolLabels, storedMinCellSize, waveExists } from "./queries";
-import { coverageTable, factorTable, happinessTable, highIncidenceTable, movementTable, tierTable, type FactorSpec } from "./tables";
+import { factorStats, followUpStats, groupStats, movementCounts, parseWaveKey, schoolLabels, storedMinCellSize, waveExists } from "./queries";
+import { coverageTable, factorTable, followUpTable, happinessTable, highIncidenceTable, movementTable, tierTable, type FactorSpec } from "./tables";
 
 /** The district wave asked for does not exist (no school has a wave of that year and season). */
 export class UnknownWave extends Error {
@@ -75,6 +75,13 @@ export async function buildHighIncidence(q: Queryable, wave: string, k: number):
 export async function buildMovement(q: Queryable, from: string, to: string, k: number): Promise<Movement> {
   const [a, b] = [await checkedWave(q, from), await checkedWave(q, to)];
   return movementTable(from, to, await movementCounts(q, a, b), k);
+}
+
+/** Case follow-up quality per school; cases count as overdue when past their due date at `now`. */
+export async function buildFollowUp(q: Queryable, wave: string, now: Date, k: number): Promise<AnalyticsTable> {
+  const ref = await checkedWave(q, wave);
+  const [stats, schools] = [await followUpStats(q, ref, now), await schoolLabels(q)];
+  return followUpTable(wave, stats, schools, k);
 }
 
 /**

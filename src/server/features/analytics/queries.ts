@@ -232,3 +232,82 @@ export async function storedMinCellSize(q: Queryable): Promise<unknown> {
   const { rows } = await q.query<{ value: unknown }>("SELECT value FROM settings WHERE key = 'analytics.min_cell_size'");
   return rows[0]?.value;
 }
+
+/** One school's follow-up figures in a district wave's period (see followUpStats), or the district's (`schoolId` null). */
+export interface FollowUpStats {
+  readonly schoolId: string | null;
+  readonly alerts: number;
+  readonly sameDay: number;
+  readonly opened: number;
+  readonly closed: number;
+  /** Still open and past their due date at `now`. */
+  readonly overdue: number;
+  /** Cases with an interview, and the median calendar days from opening to the first one. */
+  readonly interviewed: number;
+  readonly medianDays: number | null;
+}
+
+interface FollowUpRow extends Record<string, unknown> {
+  school_id: string | null;
+  g: number;
+  alerts: number;
+  same_day: number;
+  opened: number;
+  closed: number;
+  overdue: number;
+  interviewed: number;
+  median_days: number | null;
+}
+
+/** The calendar day in China time (UTC+8, no daylight saving) of a timestamptz column, as SQL. */
+const chinaDay = (column: string): string => `((${column} AT TIME ZONE 'UTC') + interval '8 hours')::date`;
+
+/**
+ * Case follow-up per school of a district wave, and for the district (a last row with `schoolId`
+ * null). Alerts and cases carry no wave, so each school's wave owns a period: from its `opens_at` to
+ * the `opens_at` of the school's next wave (ordered by opening time, then id), or open-ended. Counted
+ * there: alerts raised, and of them acknowledged the same China calendar day; cases opened, and of them
+ * closed now, and still open with a due date before `now`; the median days from the opening day to the
+ * date of the first interview step (China calendar days).
+ */
+export async function followUpStats(q: Queryable, wave: WaveRef, now: Date): Promise<FollowUpStats[]> {
+  const { rows } = await q.query<FollowUpRow>(
+    `WITH p AS (
+       SELECT w.school_id, w.opens_at,
+              (SELECT n.opens_at FROM waves n
+                WHERE n.school_id = w.school_id AND (n.opens_at > w.opens_at OR (n.opens_at = w.opens_at AND n.id > w.id))
+                ORDER BY n.opens_at, n.id LIMIT 1) AS until
+         FROM waves w WHERE w.school_year = $1 AND w.season = $2),
+     u AS (
+       SELECT p.school_id, 'school' AS kind, NULL::boolean AS same_day, NULL::text AS state, NULL::timestamptz AS due_at, NULL::int AS days FROM p
+       UNION ALL
+       SELECT p.school_id, 'alert', al.acknowledged_at IS NOT NULL AND ${chinaDay("al.acknowledged_at")} = ${chinaDay("al.created_at")}, NULL, NULL, NULL
+         FROM p JOIN alerts al ON al.school_id = p.school_id AND al.created_at >= p.opens_at AND (p.until IS NULL OR al.created_at < p.until)
+       UNION ALL
+       SELECT p.school_id, 'case', NULL, c.state, c.due_at,
+              (SELECT (s.data->>'date')::date - ${chinaDay("c.opened_at")} FROM case_steps s
+                WHERE s.case_id = c.id AND s.kind = 'interview' ORDER BY s.seq LIMIT 1)
+         FROM p JOIN cases c ON c.school_id = p.school_id AND c.opened_at >= p.opens_at AND (p.until IS NULL OR c.opened_at < p.until))
+     SELECT u.school_id, GROUPING(u.school_id)::int AS g,
+            (count(*) FILTER (WHERE u.kind = 'alert'))::int AS alerts,
+            (count(*) FILTER (WHERE u.kind = 'alert' AND u.same_day))::int AS same_day,
+            (count(*) FILTER (WHERE u.kind = 'case'))::int AS opened,
+            (count(*) FILTER (WHERE u.kind = 'case' AND u.state = 'closed'))::int AS closed,
+            (count(*) FILTER (WHERE u.kind = 'case' AND u.state <> 'closed' AND u.due_at < $3))::int AS overdue,
+            count(u.days)::int AS interviewed,
+            percentile_cont(0.5) WITHIN GROUP (ORDER BY u.days) AS median_days
+       FROM u
+      GROUP BY GROUPING SETS ((u.school_id), ())`,
+    [wave.schoolYear, wave.season, now],
+  );
+  return rows.map((r) => ({
+    schoolId: r.g === 1 ? null : r.school_id,
+    alerts: r.alerts,
+    sameDay: r.same_day,
+    opened: r.opened,
+    closed: r.closed,
+    overdue: r.overdue,
+    interviewed: r.interviewed,
+    medianDays: r.median_days,
+  }));
+}

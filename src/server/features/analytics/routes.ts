@@ -1,6 +1,7 @@
 /**
  * District analytics (issue 7): aggregate-only endpoints for the analyst role (`analytics.read`).
- * Every other role, the admin included, answers 403; students and anonymous callers 401.
+ * Every other role, the admin included, answers 403; students and anonymous callers 401. The one
+ * exception is the research export below, for the admin only (`research.export`).
  *
  *   GET /api/analytics/waves
  *   GET /api/analytics/coverage?wave=2025-2026:spring&by=school|grade|school,grade
@@ -9,8 +10,11 @@
  *   GET /api/analytics/factors?wave=…
  *   GET /api/analytics/high-incidence?wave=…
  *   GET /api/analytics/movement?from=…&to=…
+ *   GET /api/analytics/follow-up?wave=…                                         case follow-up per school
  *   GET /api/analytics/<any of the above>.csv?…[&encoding=utf-8|gb18030]  the same table as CSV
  *   GET /api/analytics/aggregates.csv?wave=…&by=…[&encoding=…]              the full aggregate export
+ *   GET /api/research/export.csv?wave=a[,b…][&study=…][&encoding=…]           admins only: the de-identified
+ *       research export (research.ts), audited before the first row leaves
  *
  * The privacy rule (small-cell and complementary suppression, rates and means only over published
  * counts, no per-student rows) is applied in publish.ts / tables.ts before anything leaves the server;
@@ -23,10 +27,13 @@ import { Readable } from "node:stream";
 import {
   AnalyticsTable,
   DistrictWaveList,
+  FollowUpCsvQuery,
+  FollowUpQuery,
   HighIncidence,
   Movement,
   MovementCsvQuery,
   MovementQuery,
+  ResearchCsvQuery,
   SchoolGradeCsvQuery,
   SchoolGradeQuery,
   TierCsvQuery,
@@ -41,9 +48,10 @@ import { can } from "../../auth/can";
 import { requireStaff } from "../../auth/plugin";
 import type { Deps } from "../../deps";
 import { forbidden, notFound } from "../../errors";
-import { buildAggregates, buildCoverage, buildFactors, buildHappiness, buildHighIncidence, buildMovement, buildTiers, currentK, UnknownWave } from "./build";
-import { contentDisposition, csvContentType, tableCsv } from "./csv";
+import { buildAggregates, buildCoverage, buildFactors, buildFollowUp, buildHappiness, buildHighIncidence, buildMovement, buildTiers, currentK, UnknownWave } from "./build";
+import { contentDisposition, csvChunks, csvContentType, encodeChunks, tableCsv } from "./csv";
 import { districtWaves, waveKeyOf } from "./queries";
+import { auditResearchExport, checkedWaves, countResearchRows, researchColumns, researchKeys, researchRows } from "./research";
 
 /** The analyst, or 401/403. */
 function requireAnalyst(request: FastifyRequest): StaffActor {
@@ -150,9 +158,35 @@ export const analyticsRoutes: FastifyPluginAsync<{ deps: Deps }> = async (plain,
     return sendCsv(request, reply, actor, table, request.query.encoding);
   });
 
+  app.get("/api/analytics/follow-up", { schema: { querystring: FollowUpQuery, response: { 200: AnalyticsTable } } }, async (request) => {
+    requireAnalyst(request);
+    return orNotFound(buildFollowUp(deps.db, request.query.wave, deps.now(), await currentK(deps.db)));
+  });
+  app.get("/api/analytics/follow-up.csv", { schema: { querystring: FollowUpCsvQuery } }, async (request, reply) => {
+    const actor = requireAnalyst(request);
+    const table = await orNotFound(buildFollowUp(deps.db, request.query.wave, deps.now(), await currentK(deps.db)));
+    return sendCsv(request, reply, actor, table, request.query.encoding);
+  });
+
   app.get("/api/analytics/aggregates.csv", { schema: { querystring: SchoolGradeCsvQuery } }, async (request, reply) => {
     const actor = requireAnalyst(request);
     const table = await orNotFound(buildAggregates(deps.db, request.query.wave, request.query.by, await currentK(deps.db)));
     return sendCsv(request, reply, actor, table, request.query.encoding);
+  });
+
+  app.get("/api/research/export.csv", { schema: { querystring: ResearchCsvQuery } }, async (request, reply) => {
+    const actor = requireStaff(request);
+    if (!can(actor, "research.export", { schoolId: null })) throw forbidden("only an administrator makes the research export / 仅管理员可导出科研数据");
+    const { study, encoding } = request.query;
+    const waves = await orNotFound(checkedWaves(deps.db, request.query.wave));
+    const rows = await countResearchRows(deps.db, waves);
+    await auditResearchExport(deps.db, deps.now(), { accountId: actor.accountId, role: actor.role, address: request.ip }, { waves, study, encoding, rows });
+    const label = waves.map((w) => w.replace(":", "_")).join("+");
+    const header = researchColumns().map((c) => c.label);
+    return reply
+      .header("content-type", csvContentType(encoding))
+      .header("content-disposition", contentDisposition(`科研数据_${study}_${label}.csv`, `research_${study}_${label}.csv`))
+      .header("cache-control", "no-store")
+      .send(Readable.from(encodeChunks(csvChunks(header, researchRows(deps.db, waves, researchKeys(deps.keys, study))), encoding)));
   });
 };

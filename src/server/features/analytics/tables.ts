@@ -7,7 +7,7 @@ import { classifySchools, tierMovement, type TierName as ScoringTier } from "../
 import type { AnalyticsTable, AnalyticsText, Dimension, HighIncidence, Movement, TableCell, TableColumn } from "../../../shared/analytics";
 import { meanDifferenceFromSummaries } from "../../../../scoring/index";
 import { groupSummary, publishCounts, publishedMean, publishedRate, type Summary } from "./publish";
-import { COVERAGE_CATEGORIES, TIER_ORDER, type CoverageCategory, type GroupStats, type SchoolLabel, type TierName } from "./queries";
+import { COVERAGE_CATEGORIES, TIER_ORDER, type CoverageCategory, type FollowUpStats, type GroupStats, type SchoolLabel, type TierName } from "./queries";
 
 const t = (zh: string, en: string): AnalyticsText => ({ "zh-CN": zh, en });
 
@@ -386,5 +386,64 @@ export function movementTable(from: string, to: string, counts: readonly { befor
     rows: [...BEFORE.map((b, i) => [label(b), ...(pub.cells[i] ?? []), pub.rowTotals[i] ?? null]), [ALL, ...pub.columnTotals, pub.grandTotal]],
     notes: [t("计入本次有评定结果的学生；“上次未评定”指上次没有评定结果的学生。", "Students with a tier in the later wave; 'not screened before' had none in the earlier one.")],
     summary: sums,
+  };
+}
+
+/**
+ * Case follow-up quality per school (followUpStats). Two count tables are suppressed on their own:
+ * schools × alerts (acknowledged the same day | later or not yet) and schools × cases opened (closed |
+ * open, not overdue | overdue); the published cells and totals of both are shown, and the same-day rate
+ * only over published counts (rule 3). A median of days to interview is shown only over k or more
+ * interviewed cases: an order statistic of fewer cases is close to one student's record.
+ */
+export function followUpTable(wave: string, stats: readonly FollowUpStats[], schools: ReadonlyMap<string, SchoolLabel>, k: number): AnalyticsTable {
+  const code = (id: string): string => schools.get(id)?.code ?? id;
+  const groups = stats.filter((s): s is FollowUpStats & { schoolId: string } => s.schoolId !== null).sort((x, y) => code(x.schoolId).localeCompare(code(y.schoolId)));
+  const district = stats.find((s) => s.schoolId === null);
+  const alerts = publishCounts(groups.map((g) => [g.sameDay, g.alerts - g.sameDay]), 2, k);
+  const cases = publishCounts(groups.map((g) => [g.closed, g.opened - g.closed - g.overdue, g.overdue]), 3, k);
+  const median = (s: FollowUpStats | undefined): number | null => (s !== undefined && s.interviewed >= k ? s.medianDays : null);
+  const values = (alertsN: number | null, sameDay: number | null, opened: number | null, closed: number | null, overdue: number | null, s: FollowUpStats | undefined): TableCell[] => [
+    alertsN,
+    sameDay,
+    ...publishedRate(sameDay, alertsN),
+    opened,
+    closed,
+    overdue,
+    median(s),
+  ];
+  const dims: Dimension[] = ["school"];
+  const rows: TableCell[][] = groups.map((g, i) => [
+    ...groupCells(dims, [g.schoolId], [false], schools),
+    ...values(alerts.rowTotals[i] ?? null, alerts.cells[i]?.[0] ?? null, cases.rowTotals[i] ?? null, cases.cells[i]?.[0] ?? null, cases.cells[i]?.[2] ?? null, g),
+  ]);
+  rows.push([...groupCells(dims, [], [true], schools), ...values(alerts.grandTotal, alerts.columnTotals[0] ?? null, cases.grandTotal, cases.columnTotals[0] ?? null, cases.columnTotals[2] ?? null, district)]);
+  return {
+    id: "follow-up",
+    title: t("个案跟进质量", "Case follow-up quality"),
+    wave,
+    by: dims,
+    k,
+    columns: [
+      ...groupColumns(dims),
+      { key: "alerts_n", label: t("危机预警数", "alerts"), type: "count" },
+      { key: "same_day_n", label: t("当天确认数", "acknowledged the same day"), type: "count" },
+      { key: "same_day_rate", label: t("当天确认比例", "same-day rate"), type: "rate" },
+      { key: "same_day_lower", label: t("当天确认比例95%下限", "same-day rate 95% lower"), type: "rate" },
+      { key: "same_day_upper", label: t("当天确认比例95%上限", "same-day rate 95% upper"), type: "rate" },
+      { key: "opened_n", label: t("新开个案数", "cases opened"), type: "count" },
+      { key: "closed_n", label: t("已结案数", "cases closed"), type: "count" },
+      { key: "overdue_n", label: t("逾期个案数", "cases overdue"), type: "count" },
+      { key: "median_days_to_interview", label: t("开案至约谈天数中位数", "median days to interview"), type: "days" },
+    ],
+    rows,
+    notes: [
+      t(
+        "统计期为该校本轮筛查开始至该校下一轮筛查开始；个案为统计期内新开的个案，结案与逾期按当前状态计。",
+        "The period runs from the school's wave opening to its next wave's; cases are those opened in it, closed and overdue as of now.",
+      ),
+      t("“当天”按北京时间自然日计；比例区间为 Wilson 95% 置信区间。", "'Same day' is the calendar day in China time; rates have Wilson 95% intervals."),
+      t(`约谈天数中位数仅在已约谈个案不少于 ${k} 例时公布。`, `The median days to interview is shown only over ${k} or more interviewed cases.`),
+    ],
   };
 }
