@@ -15,6 +15,9 @@ import type { Role } from "../../shared/api";
 import { hashPassword } from "../auth/passwords";
 import { blindIndex, encrypt, type DataKeys } from "../crypto/cipher";
 import type { Database, Queryable } from "../db/database";
+import { raiseAlerts } from "../features/alerts/raise";
+import { openCase } from "../features/cases/store";
+import { criticalItemsOf, type CriticalItem } from "../features/responses/submit";
 import { aRespondent, answerInstrument, normal, pageTimings, pick, seededRandom, type Random } from "./answers";
 
 /** The settings row that marks a demo database, with what the demo printed at creation. */
@@ -158,11 +161,14 @@ export async function buildDemoDistrict(deps: DemoDeps, seed = 20260302): Promis
 
   const classTeachers = new Map<string, { homeroom: string; peer: string | null }>();
   const studentRecords: StudentRecord[] = [];
+  const counselors = new Map<string, string>();
+  /** Submitted responses with a critical answer: they get alerts (and cases) once the rows are in. */
+  const critical: { schoolId: string; studentId: string; responseId: string; items: CriticalItem[]; acute: boolean; tier: string }[] = [];
   for (const [schoolIndex, school] of SCHOOLS.entries()) {
     const schoolId = deps.newId();
     schools.push({ id: schoolId, code: school.code, name: school.name, created_at: now.toISOString() });
     addAccount("school-lead", `demo-${school.short}-lead`, `${pick(random, SURNAMES)}校长（演示）`, schoolId);
-    addAccount("counselor", `demo-${school.short}-counselor`, `${pick(random, SURNAMES)}老师（心理，演示）`, schoolId);
+    counselors.set(schoolId, addAccount("counselor", `demo-${school.short}-counselor`, `${pick(random, SURNAMES)}老师（心理，演示）`, schoolId));
     const subjectId = addAccount("subject", `demo-${school.short}-subject`, `${pick(random, SURNAMES)}老师（学科，演示）`, schoolId);
     const subjectGrade = school.grades[school.grades.length - 1]?.grade ?? 1;
     for (const { grade, classes: perGrade } of school.grades) {
@@ -282,6 +288,8 @@ export async function buildDemoDistrict(deps: DemoDeps, seed = 20260302): Promis
       submitted_at: submittedAt.toISOString(),
     });
     results.push({ response_id: id, scores, validity, tier: entry.tier, reasons: entry.reasons, policy_version: entry.policyVersion, computed_at: submittedAt.toISOString() });
+    const items = criticalItemsOf(scores);
+    if (items.length > 0) critical.push({ schoolId: s.schoolId, studentId: s.id, responseId: id, items, acute: entry.acute, tier: entry.tier });
   }
   // Keep one draw so later additions to the generator do not shift everything above.
   normal(random);
@@ -328,6 +336,7 @@ export async function buildDemoDistrict(deps: DemoDeps, seed = 20260302): Promis
       { id: "text", school_id: "text", student_id: "text", author_id: "text", role: "text", instrument: "text", answers: "jsonb", note_enc: "text", score: "jsonb", created_at: "timestamptz" },
       observations,
     );
+    await addAlertsAndCases(tx, deps, critical, counselors);
     await tx.query("INSERT INTO settings (key, value) VALUES ($1, $2)", [DEMO_SETTING, JSON.stringify(marker)]);
     await tx.query("INSERT INTO settings (key, value) VALUES ('district.name', $1) ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value", [JSON.stringify({ "zh-CN": "心晴演示区（虚构数据）", en: "XinQing demo district (synthetic data)" })]);
   });
@@ -335,6 +344,41 @@ export async function buildDemoDistrict(deps: DemoDeps, seed = 20260302): Promis
     marker,
     counts: { schools: schools.length, classes: classes.length, students: students.length, accounts: accounts.length, responses: responses.length, results: results.length, observations: observations.length },
   };
+}
+
+/**
+ * The counselors' side of the finished wave, made with the server's own functions: an alert for every
+ * critical answer; all but the last two of each school acknowledged by the school's counselor, with a case
+ * for the red and orange ones. The two left are for the newcomer to acknowledge (and, left alone for 30
+ * minutes, they show the escalation to the school lead).
+ */
+async function addAlertsAndCases(
+  tx: Queryable,
+  deps: DemoDeps,
+  critical: readonly { schoolId: string; studentId: string; responseId: string; items: CriticalItem[]; acute: boolean; tier: string }[],
+  counselors: ReadonlyMap<string, string>,
+): Promise<void> {
+  const raised = await raiseAlerts(
+    tx,
+    deps,
+    critical.map((c) => ({ schoolId: c.schoolId, studentId: c.studentId, source: "response" as const, sourceId: c.responseId, kind: c.acute ? ("acute" as const) : ("critical" as const), items: c.items })),
+  );
+  const left = new Map<string, number>();
+  for (let i = critical.length - 1; i >= 0; i -= 1) {
+    const c = critical[i]!;
+    const waiting = left.get(c.schoolId) ?? 0;
+    if (waiting < 2) {
+      left.set(c.schoolId, waiting + 1);
+      continue;
+    }
+    const counselor = counselors.get(c.schoolId)!;
+    const alertId = raised[i]!.id;
+    const now = deps.now();
+    await tx.query("UPDATE alerts SET acknowledged_at = $2, acknowledged_by = $3 WHERE id = $1", [alertId, now, counselor]);
+    if (c.tier !== "red" && c.tier !== "orange") continue;
+    const caseId = await openCase(tx, deps, { schoolId: c.schoolId, studentId: c.studentId, tier: c.tier, reason: "筛查危机条目（演示）/ Critical answer in the screening (demo)", assignee: counselor, openedBy: counselor, flaggedAt: now, alertId, acknowledged: true });
+    await tx.query("UPDATE alerts SET case_id = $2 WHERE id = $1", [alertId, caseId]);
+  }
 }
 
 /** Why the demo refuses a database, or null when it may use it ("empty": fill it; "demo": reuse it). */
@@ -360,6 +404,6 @@ export function demoBanner(marker: DemoMarker, origin: string): string[] {
     const more = a.count > a.usernames.length ? ` … (${a.count} accounts)` : "";
     lines.push(`  ${a.role.padEnd(12)} ${a.usernames.join(", ")}${more}    password: ${a.password}`);
   }
-  lines.push(`  open ${origin}/ and sign in with any of them`, "");
+  lines.push(`  staff sign in at ${origin}/login (每个角色进入自己的页面 / each role lands on its own pages); students use ${origin}/`, "");
   return lines;
 }

@@ -88,6 +88,21 @@ describeEachDatabase("the demo district", (getDb) => {
     expect(share).toBeLessThan(0.35);
   });
 
+  it("has an alert for every critical answer; all but two per school acknowledged, with a case for each red or orange one", async () => {
+    const db = getDb();
+    const { rows: alerts } = await db.query<{ school_id: string; acknowledged: boolean; case_id: string | null; tier: string }>(
+      "SELECT a.school_id, a.acknowledged_at IS NOT NULL AS acknowledged, a.case_id, x.tier FROM alerts a JOIN results x ON x.response_id = a.source_id",
+    );
+    expect(alerts.length).toBeGreaterThan(10);
+    const waiting = alerts.filter((a) => !a.acknowledged);
+    expect(waiting).toHaveLength(4);
+    expect(new Set(waiting.map((a) => a.school_id)).size).toBe(2);
+    for (const a of alerts.filter((x) => x.acknowledged)) expect(a.case_id !== null).toBe(a.tier === "red" || a.tier === "orange");
+    const { rows: cases } = await db.query<{ state: string }>("SELECT state FROM cases");
+    expect(cases.length).toBeGreaterThan(0);
+    expect(new Set(cases.map((c) => c.state))).toEqual(new Set(["acknowledged"]));
+  });
+
   it("has observations by homeroom teachers and peer monitors, and marks itself a demo database", async () => {
     const { rows } = await getDb().query<{ role: string }>("SELECT DISTINCT role FROM observations ORDER BY role");
     expect(rows.map((r) => r.role)).toEqual(["homeroom", "peer"]);
@@ -154,5 +169,5 @@ describe("npm run demo as a process", () => {
     const again = await first();
     expect(again).not.toContain("building the synthetic demo district");
     expect(again.match(/admin\s+demo-admin\s+password: (\S+)/)?.[1]).toBe(out.match(/admin\s+demo-admin\s+password: (\S+)/)?.[1]);
-  });
+  }, 150_000); // two starts of a child process, each allowed 60 s to become healthy
 });
