@@ -19,7 +19,9 @@ const USAGE = `usage:
   xinqing tier --input battery.json
   xinqing roster import <file.csv> --school <code|id> [--dry-run]
   xinqing export aggregates --wave <2025-2026:spring|wave id> --by school|grade|school,grade --out <file.csv> [--encoding utf-8|gb18030]
+  xinqing export research --wave <2025-2026:spring|wave id>[,…] --out <file.csv> [--study <label>] [--encoding utf-8|gb18030]
   xinqing backup <file> | xinqing restore <file> [--force]
+  xinqing purge --dry-run | xinqing purge --confirm --operator <name>
 instruments: ${[...instruments.keys()].join(", ")}`;
 
 /** Runs one CLI command and returns what it prints. Throws CliError for bad input. */
@@ -35,6 +37,8 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<string
       return (await import("./roster")).runRosterCommand(rest, io);
     case "export":
       return (await import("./export")).runExportCommand(rest, io);
+    case "purge":
+      return (await import("./purge")).runPurgeCommand(rest, io);
     case undefined:
     case "help":
     case "--help":

@@ -17,6 +17,7 @@ import { KeyError, loadKey, type KeySource } from "./crypto/key";
 import { DbError, openDatabase, type Database, type Queryable } from "./db/database";
 import { MIGRATIONS_DIR, MigrationError, migrate } from "./db/migrate";
 import type { Deps } from "./deps";
+import { DEFAULT_RETENTION_MONTHS, RETENTION_SETTING } from "./features/archive/purge";
 import { ensureFirstAdmin } from "./features/accounts/first-admin";
 
 /** A refusal to start (or to run an operations command): one clear line, exit code 1. */
@@ -274,6 +275,9 @@ export const DEFAULT_SETTINGS: Readonly<Record<string, unknown>> = {
   ],
   // Aggregates hide cells with fewer than k students (ARCHITECTURE.md, "What is never done").
   "analytics.min_cell_size": 10,
+  // 保密消档: personal data of students who left or graduated is destroyed this many months later
+  // (`xinqing purge`); null keeps it for ever. A district sets its own period.
+  [RETENTION_SETTING]: DEFAULT_RETENTION_MONTHS,
 };
 
 /** Inserts every default setting that is absent; returns the keys it wrote. */
