@@ -10,6 +10,9 @@ import { z } from "zod";
 export const WebhookUrl = z
   .string()
   .max(2000)
+  // The URL is stored as typed: a NUL byte would reach the database (and URL parsers drop tabs and newlines).
+  // eslint-disable-next-line no-control-regex
+  .refine((s) => !/[\u0000-\u001f\u007f]/.test(s), "no control characters")
   .refine((s) => {
     try {
       const u = new URL(s);

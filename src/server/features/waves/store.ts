@@ -60,7 +60,8 @@ export async function loadWave(q: Queryable, actor: Actor, id: string, action: A
   const row = rows[0];
   if (!row) {
     if (scopeOf(actor, action).kind === "none") throw forbidden(`not allowed: ${action}`);
-    throw notFound("no such wave");
+    // The same answer as for another school's wave (authorize): nothing tells the two apart.
+    throw notFound("no such wave or school");
   }
   authorize(actor, action, row.school_id);
   return row;
