@@ -271,6 +271,14 @@ class PostgresDatabase implements Database {
     } catch (e) {
       throw mapError(e, this.target);
     }
+    // The pool listens for errors of idle clients only: a connection lost while checked out (PostgreSQL
+    // restarted mid-transaction) would be an unhandled 'error' event that kills the process. The next
+    // statement fails with the connection error; the lost client is destroyed, never reused.
+    let lost: Error | undefined;
+    const onLost = (e: Error): void => {
+      lost = e;
+    };
+    client.on("error", onLost);
     let open = true;
     // The client goes back to the pool afterwards: a kept `tx` must never reach it again.
     const ensureOpen = (): void => {
@@ -317,7 +325,9 @@ class PostgresDatabase implements Database {
       throw e;
     } finally {
       open = false;
-      client.release(broken);
+      // A lost client keeps the listener: it may still report its closing socket.
+      if (lost === undefined) client.removeListener("error", onLost);
+      client.release(broken ?? lost);
     }
   }
 
