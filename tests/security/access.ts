@@ -184,7 +184,7 @@ export const RULES: Readonly<Record<string, Rule>> = {
   "POST /api/schools/:id/watchlist/preview": { target: "school", expect: CLINICAL, request: () => ({ payload: { policyVersion: "default-v1" } }) },
   // A student page: a teacher or peer monitor opening it by URL gets 404 (today: 403, see the report).
   "GET /api/students/:id/watchlist-entry": { target: "student", expect: STUDENT_PAGE },
-  "POST /api/students/:id/tier-override": { target: "student", expect: CLINICAL, request: () => ({ payload: { tier: "yellow", reason: "面谈后调整" } }) },
+  "POST /api/students/:id/tier-override": { target: "student", expect: STUDENT_PAGE, request: () => ({ payload: { tier: "yellow", reason: "面谈后调整" } }) },
   "GET /api/alerts": { target: "none", expect: row(F, F, OK, OK, F, F, F, U, U) },
   "GET /api/alerts/stream": { target: "none", expect: row(F, F, OK, OK, F, F, F, U, U), stream: true },
   "POST /api/alerts/:id/acknowledge": { target: "alert", expect: CLINICAL, request: () => ({ payload: { openCase: false } }) },

@@ -170,10 +170,10 @@ describeEachDatabase("the watch list", (getDb) => {
       ["a homeroom teacher", 403, () => homeroom],
       ["a peer monitor", 403, () => peer],
       ["another school's counselor", 404, () => otherCounselor],
-    ] as const)("answers %s with %i", async (_who, status, headers) => {
+    ] as const)("answers %s with %i for the school's list and preview, and 404 about one student (no hint that the student exists)", async (_who, status, headers) => {
       expect((await list("", headers())).statusCode).toBe(status);
-      expect((await t.app.inject({ method: "GET", url: `/api/students/${s.red}/watchlist-entry`, headers: headers() })).statusCode).toBe(status);
-      expect((await t.app.inject({ method: "POST", url: `/api/students/${s.red}/tier-override`, headers: headers(), payload: { tier: "none", reason: "x" } })).statusCode).toBe(status);
+      expect((await t.app.inject({ method: "GET", url: `/api/students/${s.red}/watchlist-entry`, headers: headers() })).statusCode).toBe(404);
+      expect((await t.app.inject({ method: "POST", url: `/api/students/${s.red}/tier-override`, headers: headers(), payload: { tier: "none", reason: "x" } })).statusCode).toBe(404);
       expect((await t.app.inject({ method: "POST", url: `/api/schools/${schoolId}/watchlist/preview`, headers: headers(), payload: { policyVersion: "cn-cutoff-7-v1" } })).statusCode).toBe(status);
     });
 

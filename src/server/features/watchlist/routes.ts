@@ -53,7 +53,9 @@ export const watchlistRoutes: FastifyPluginAsync<{ deps: Deps }> = async (plain,
 
   /** The student, if the actor may take `action` on them; 403 for a role without the action, 404 otherwise. */
   async function studentFor(actor: StaffActor, action: Action, studentId: string): Promise<{ schoolId: string; classId: string }> {
-    if (scopeOf(actor, action).kind === "none") throw forbidden("this role has no watch list / 该角色无权查看预警名单");
+    // A role without the action gets the same 404 as an unknown student: a peer monitor or teacher who
+    // types a student's URL learns nothing (issue 6: "direct URL → 404").
+    if (scopeOf(actor, action).kind === "none") throw notFound("no such student / 学生不存在");
     const { rows } = await deps.db.query<{ school_id: string; class_id: string }>("SELECT school_id, class_id FROM students WHERE id = $1 AND status = 'enrolled'", [studentId]);
     const row = rows[0];
     if (!row || !can(actor, action, { schoolId: row.school_id, classId: row.class_id, studentId })) throw notFound("no such student / 学生不存在");
