@@ -13,7 +13,7 @@ describe("createBatcher", () => {
     expect(sizes).toEqual([1]);
   });
 
-  it("gathers the jobs that arrive while a batch runs into the next one, at most maxBatch at a time", async () => {
+  it("gathers jobs that arrive in the same event-loop turn into batches of at most maxBatch", async () => {
     const sizes: number[] = [];
     const call = createBatcher<number, number>(async (items) => {
       sizes.push(items.length);
@@ -22,7 +22,20 @@ describe("createBatcher", () => {
     }, 4);
     const out = await Promise.all(Array.from({ length: 11 }, (_, i) => call(i)));
     expect(out).toEqual(Array.from({ length: 11 }, (_, i) => i));
-    expect(sizes).toEqual([1, 4, 4, 2]);
+    expect(sizes).toEqual([4, 4, 3]);
+  });
+
+  it("puts the jobs that arrive while a batch runs into the next batch", async () => {
+    const sizes: number[] = [];
+    const call = createBatcher<number, number>(async (items) => {
+      sizes.push(items.length);
+      await new Promise((r) => setTimeout(r, 20));
+      return items.map((x) => ({ ok: true, value: x }));
+    }, 8);
+    const first = call(1);
+    await new Promise((r) => setTimeout(r, 5)); // the first batch is running now
+    expect(await Promise.all([first, call(2), call(3)])).toEqual([1, 2, 3]);
+    expect(sizes).toEqual([1, 2]);
   });
 
   it("fails only the job whose outcome is an error, and every job of a batch that throws", async () => {
