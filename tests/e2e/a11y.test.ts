@@ -98,7 +98,8 @@ describe.skipIf(!executablePath)("the student's page for assistive technology", 
     await page.keyboard.type(env.lab.codes[3]!);
     await page.keyboard.press("Enter");
     await expect.poll(() => page.getByRole("button", { name: "开始填写" }).isVisible()).toBe(true);
-    // The introduction's heading has the focus; the first Tab reaches "start".
+    // The introduction's heading takes the focus once it is drawn; from there the first Tab reaches "start".
+    await expect.poll(() => page.evaluate(() => document.activeElement?.tagName)).toBe("H1");
     await page.keyboard.press("Tab");
     await expect.poll(() => page.evaluate(() => document.activeElement?.textContent)).toBe("开始填写");
     await page.keyboard.press("Enter");
