@@ -168,6 +168,10 @@ export interface Who5Change {
 /** WHO-5 guide (1998): a difference of 10 % is significant. */
 const WHO5_SIGNIFICANT_CHANGE = 10;
 
+function checkPercent(name: string, v: number): void {
+  if (!(v >= 0 && v <= 100)) throw new RangeError(`${name} must be a WHO-5 percentage in [0, 100], got ${String(v)}`);
+}
+
 /**
  * Change of a WHO-5 percentage score (raw 0-25 × 4, so 0-100) between two waves. A change of 10
  * percentage points or more is significant; higher is better, so a rise is "improved".
@@ -178,9 +182,8 @@ const WHO5_SIGNIFICANT_CHANGE = 10;
  * @throws RangeError when a percentage is outside 0-100 or not finite
  */
 export function who5PercentChange(beforePercent: number, afterPercent: number): Who5Change {
-  for (const [name, v] of [["beforePercent", beforePercent], ["afterPercent", afterPercent]] as const) {
-    if (!(v >= 0 && v <= 100)) throw new RangeError(`${name} must be a WHO-5 percentage in [0, 100], got ${String(v)}`);
-  }
+  checkPercent("beforePercent", beforePercent);
+  checkPercent("afterPercent", afterPercent);
   const difference = afterPercent - beforePercent;
   const significant = Math.abs(difference) >= WHO5_SIGNIFICANT_CHANGE;
   return {

@@ -7,15 +7,15 @@
  * first; the student id breaks the remaining ties so the order is total and stable.
  */
 import type { Instrument } from "../instruments/schema";
-import { numericOptions } from "../instruments/schema";
 import type { ReliableChange } from "./change";
 import { reliableChangeIndex, tierMovement, who5PercentChange } from "./change";
 import type { Tier, TierPolicy } from "./policy";
+import { planOf } from "./plan";
 import { tierRank } from "./policy";
 import type { Answers, ScoreOptions, ScoreResult } from "./score";
 import { concernItems, criticalItems, scoreInstrument } from "./score";
-import type { Evidence, InformantRole, ObservationEvidence, Reason } from "./tier";
-import { assessTier } from "./tier";
+import type { InformantRole, ObservationEvidence, Reason } from "./tier";
+import { evaluateTier } from "./tier";
 import type { ValidityResult } from "./validity";
 
 /** One wave's scored self-report for a student. */
@@ -80,37 +80,39 @@ export interface WatchEntry {
 /** Fuses everything known about one student into a watch-list entry. Pure. */
 export function fuseStudent(input: FuseInput, ctx: FuseContext): WatchEntry {
   const change = changesSince(input, ctx);
-  const deteriorated: string[] = [];
-  for (const id in change) if (change[id]!.rci.direction === "deteriorated") deteriorated.push(id);
+  let deteriorated: readonly string[] = EMPTY;
+  for (const id in change) if (change[id]!.rci.direction === "deteriorated") deteriorated = [...deteriorated, id];
   const keyPopulation = keyPopulationOf(input);
-  const evidence: Evidence = {
-    selfReport: input.current?.scores ?? {},
-    validity: input.current?.validity ?? null,
-    observations: input.observations,
-    keyPopulation,
-    deteriorated,
-  };
-  const { result, self: selfConcerned, observers } = assessTier(evidence, ctx.policy);
-  const self = input.current !== null && selfConcerned;
+  const selfReport = input.current?.scores ?? NO_SCORES;
+  const outcome = evaluateTier(ctx.policy, selfReport, input.current?.validity ?? null, input.observations, keyPopulation, deteriorated);
+  const tier = outcome.tier;
+  const observers = outcome.observers;
+  const self = input.current !== null && outcome.self;
   const disagree = input.current !== null && input.observations.length > 0 && self !== observers.length > 0;
   return {
     studentId: input.studentId,
-    tier: result.tier,
-    reasons: result.reasons,
-    policyVersion: result.policyVersion,
-    acute: result.acute,
-    informants: self ? ["self", ...observers] : observers,
+    tier,
+    reasons: outcome.reasons,
+    policyVersion: ctx.policy.version,
+    acute: outcome.acute,
+    informants: self ? (observers.length === 0 ? SELF : ["self", ...observers]) : observers,
     disagree,
     change,
     deteriorated,
     keyPopulation,
-    severity: severityOf(evidence, ctx.instruments),
+    severity: severityOf(selfReport, input.observations, ctx.instruments),
     since: input.openCase?.openedAt ?? input.flaggedSince ?? input.current?.submittedAt ?? earliestObservation(input.observations),
-    movement: tierMovement(input.previous?.tier ?? null, result.tier),
+    movement: tierMovement(input.previous?.tier ?? null, tier),
     openCase: input.openCase !== null,
-    listed: result.tier !== "none" || input.openCase !== null,
+    listed: tier !== "none" || input.openCase !== null,
   };
 }
+
+/** Shared frozen values for the common entries (results are read-only data). */
+const EMPTY: readonly string[] = Object.freeze([]);
+const SELF: readonly string[] = Object.freeze(["self"]);
+const NO_CHANGE: Readonly<Record<string, InstrumentChange>> = Object.freeze({});
+const NO_SCORES: Readonly<Record<string, ScoreResult>> = Object.freeze({});
 
 /** The roster's categories and those teachers recorded, once each, sorted. */
 function keyPopulationOf(input: FuseInput): readonly string[] {
@@ -179,51 +181,42 @@ export function summarizeObservation(
 /** The teacher checklist item whose options are the key-population categories (七类重点学生). */
 export const KEY_POPULATION_ITEM = "key-population";
 
-function changesSince(input: FuseInput, ctx: FuseContext): Record<string, InstrumentChange> {
+function changesSince(input: FuseInput, ctx: FuseContext): Readonly<Record<string, InstrumentChange>> {
+  if (!input.current || !input.previous) return NO_CHANGE;
   const out: Record<string, InstrumentChange> = {};
-  if (!input.current || !input.previous) return out;
   for (const id of ctx.policy.change) {
     const now = input.current.scores[id];
     const before = input.previous.scores[id];
     const inst = ctx.instruments.get(id);
     const ref = ctx.changeReference[id];
-    if (now?.kind !== "scored" || before?.kind !== "scored" || !inst || inst.direction === "none") continue;
+    const direction = inst ? planOf(inst).direction : "none";
+    if (now?.kind !== "scored" || before?.kind !== "scored" || direction === "none") continue;
     // No usable reference (no SD yet, or a degenerate wave): report no change rather than guess.
     if (!ref || !(ref.sd > 0) || !(ref.reliability >= 0 && ref.reliability < 1)) continue;
-    const rci = reliableChangeIndex({ before: before.total, after: now.total, sd: ref.sd, reliability: ref.reliability, direction: inst.direction });
-    out[id] = {
-      before: before.total,
-      after: now.total,
-      rci,
-      ...(now.percent !== undefined && before.percent !== undefined && { percentPoints: who5PercentChange(before.percent, now.percent) }),
-    };
+    const rci = reliableChangeIndex({ before: before.total, after: now.total, sd: ref.sd, reliability: ref.reliability, direction });
+    out[id] =
+      now.percent !== undefined && before.percent !== undefined
+        ? { before: before.total, after: now.total, rci, percentPoints: who5PercentChange(before.percent, now.percent) }
+        : { before: before.total, after: now.total, rci };
   }
   return out;
 }
 
-const maxTotals = new WeakMap<Instrument, number>();
-
-function maxTotal(inst: Instrument): number {
-  let max = maxTotals.get(inst);
-  if (max === undefined) {
-    max = inst.items.filter((it) => it.scored).reduce((sum, it) => sum + Math.max(0, ...numericOptions(inst, it)), 0);
-    maxTotals.set(inst, max);
-  }
-  return max;
-}
-
-function severityOf(evidence: Evidence, instruments: ReadonlyMap<string, Instrument>): number {
+function severityOf(selfReport: Readonly<Record<string, ScoreResult>>, observations: readonly ObservationEvidence[], instruments: ReadonlyMap<string, Instrument>): number {
   let severity = 0;
-  for (const id in evidence.selfReport) severity = Math.max(severity, severityShare(evidence.selfReport[id]!, instruments));
-  for (const o of evidence.observations) if (o.score) severity = Math.max(severity, severityShare(o.score, instruments));
+  for (const id in selfReport) severity = Math.max(severity, severityShare(selfReport[id]!, instruments));
+  for (const o of observations) if (o.score) severity = Math.max(severity, severityShare(o.score, instruments));
   return severity;
 }
 
 /** How far into its possible range a sum score is, 0-1, with well-being reversed; 0 for anything else. */
 function severityShare(r: ScoreResult, instruments: ReadonlyMap<string, Instrument>): number {
+  if (r.kind !== "scored") return 0;
   const inst = instruments.get(r.instrument);
-  if (r.kind !== "scored" || !inst || inst.scoring.method !== "sum" || inst.direction === "none") return 0;
-  const max = maxTotal(inst);
+  if (!inst) return 0;
+  const plan = planOf(inst);
+  if (plan.method !== "sum" || plan.direction === "none") return 0;
+  const max = plan.maxTotal;
   if (max === 0) return 0;
-  return inst.direction === "wellbeing" ? 1 - r.total / max : r.total / max;
+  return plan.direction === "wellbeing" ? 1 - r.total / max : r.total / max;
 }

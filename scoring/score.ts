@@ -2,10 +2,15 @@
  * Step 1 of the pipeline: one instrument's answers → a score result.
  *
  * The rules come from the instrument data (items, options, reverse keys, subscales, bands, critical
- * answers); this file only walks it. See instruments/*.ts for the sources of each rule.
+ * answers); this file only walks it, through the instrument's plan (plan.ts). See instruments/*.ts for the
+ * sources of each rule.
+ *
+ * Empty lists in results, and critical-item and flag lists, are shared frozen arrays: results are
+ * read-only data, and a district's wave is hundreds of thousands of responses.
  */
-import type { Instrument, Item, OptionValue, SchoolLevel, Subscale } from "../instruments/schema";
-import { numericOptions } from "../instruments/schema";
+import type { Instrument, Item, OptionValue, SchoolLevel } from "../instruments/schema";
+import type { InstrumentPlan } from "./plan";
+import { isBlank, loadAnswers, matchesAny, planOf, pointsOf, readAnswers, valueProblem } from "./plan";
 
 /** What a respondent gave for one item: an option value, several (multi), free text, or nothing. */
 export type AnswerValue = OptionValue | readonly OptionValue[] | null;
@@ -59,34 +64,65 @@ export interface ScoreOptions {
  * Scores one instrument. Never throws: any answers object gives `scored`, `incomplete` or `invalid`.
  * An answer that is not an option of its item, or an item id the instrument lacks, makes it `invalid`.
  */
-export function scoreInstrument(inst: Instrument, answers: Answers, options: ScoreOptions = {}): ScoreResult {
-  if (typeof answers !== "object" || answers === null || Array.isArray(answers)) {
-    return { kind: "invalid", instrument: inst.id, problems: [{ code: "wrong-type", message: "answers must be an object of item id → value" }], critical: [] };
-  }
+export function scoreInstrument(inst: Instrument, answers: Answers, options: ScoreOptions = NO_OPTIONS): ScoreResult {
+  if (!isAnswersObject(answers)) return wrongTypeResult(inst);
   const plan = planOf(inst);
-  const problems = checkAnswers(plan, answers);
-  const critical = criticalItems(inst, answers);
-  if (problems.length > 0) return { kind: "invalid", instrument: inst.id, problems, critical };
-  switch (inst.scoring.method) {
+  readAnswers(plan, answers);
+  return scoreRead(plan, answers, options);
+}
+
+/**
+ * scoreInstrument for answers (an object) that `readAnswers` has just read into the plan. For the one-pass
+ * battery function (response.ts); not part of the library's contract.
+ */
+export function scoreRead(plan: InstrumentPlan, answers: Answers, options: ScoreOptions): ScoreResult {
+  const critical = criticalOf(plan);
+  // Only a response with a problem walks its keys again, to list every problem in key order.
+  if (plan.unknown > 0 || !plan.valuesOk) {
+    const problems = checkAnswers(plan, answers);
+    if (problems.length > 0) return { kind: "invalid", instrument: plan.id, problems, critical };
+  }
+  switch (plan.method) {
     case "sum":
-      return scoreSum(plan, inst.scoring, answers, critical, options);
+      return scoreSum(plan, critical, options);
     case "asq":
-      return scoreAsq(inst, inst.scoring, answers, critical);
+      return scoreAsq(plan, critical);
     case "none": {
-      const missing = missingItems(inst, answers);
-      return missing.length > 0 ? { kind: "incomplete", instrument: inst.id, missing, critical } : { kind: "scored", instrument: inst.id, total: 0, critical };
+      const missing = plan.missing;
+      return missing ? { kind: "incomplete", instrument: plan.id, missing, critical } : { kind: "scored", instrument: plan.id, total: 0, critical };
     }
   }
 }
 
+/** Whether scoreInstrument takes the value as an answers object (anything else is `invalid`). */
+export function isAnswersObject(answers: unknown): answers is Answers {
+  return typeof answers === "object" && answers !== null && !Array.isArray(answers);
+}
+
+/** The result for answers that are not an object. */
+export function wrongTypeResult(inst: Instrument): ScoreResult {
+  return { kind: "invalid", instrument: inst.id, problems: [{ code: "wrong-type", message: "answers must be an object of item id → value" }], critical: EMPTY };
+}
+
+const EMPTY: readonly string[] = Object.freeze([]);
+const NO_OPTIONS: ScoreOptions = Object.freeze({});
+/** The answers of an instrument left out of a battery response: all blank. */
+export const NO_ANSWERS: Answers = Object.freeze({});
+
 /** Item ids whose answer is one the instrument marks critical (PHQ-9 item 9 > 0, any ASQ "yes" or refusal). */
 export function criticalItems(inst: Instrument, answers: Answers): string[] {
-  return matching(planOf(inst).critical, "critical", answers);
+  const plan = planOf(inst);
+  readAnswers(plan, answers);
+  return criticalOf(plan).slice();
 }
 
 /** Item ids whose answer marks a concern (a warning sign ticked on a teacher checklist or a peer report). */
 export function concernItems(inst: Instrument, answers: Answers): string[] {
-  return matching(planOf(inst).concern, "concern", answers);
+  const plan = planOf(inst);
+  loadAnswers(plan, answers);
+  const out: string[] = [];
+  for (const slot of plan.concern) if (matchesAny(plan.vals[slot], plan.items[slot]!.concern!)) out.push(plan.ids[slot]!);
+  return out;
 }
 
 /** Whether an item is shown, given the earlier answers (ASQ question 5 only after a positive 1-4). */
@@ -99,137 +135,47 @@ export function isShown(item: Item, answers: Answers): boolean {
 
 /** Required, shown items without an answer. */
 export function missingItems(inst: Instrument, answers: Answers): string[] {
-  const out: string[] = [];
-  for (const p of planOf(inst).required) if (isBlank(answers[p.id]) && isShown(p.item, answers)) out.push(p.id);
-  return out;
+  const plan = planOf(inst);
+  readAnswers(plan, answers);
+  return plan.missing ? plan.missing.slice() : [];
 }
 
-/** What scoring needs of one item, worked out once per instrument. */
-interface ItemPlan {
-  readonly id: string;
-  readonly item: Item;
-  readonly allowed: ReadonlySet<OptionValue>;
-  /** Option value → item score after reverse keying; only for scored items. */
-  readonly score: ReadonlyMap<number, number> | null;
-  readonly critical: ReadonlySet<OptionValue> | null;
-  readonly concern: ReadonlySet<OptionValue> | null;
+/** The critical item ids of the answers just read, in item order, as a shared frozen list. */
+function criticalOf(plan: InstrumentPlan): readonly string[] {
+  if (plan.manyCritical) {
+    const out: string[] = [];
+    for (const slot of plan.critical) if (matchesAny(plan.vals[slot], plan.items[slot]!.critical!)) out.push(plan.ids[slot]!);
+    return out.length === 0 ? EMPTY : Object.freeze(out);
+  }
+  const mask = plan.criticalMask;
+  if (mask === 0) return EMPTY;
+  let list = plan.criticalLists[mask];
+  if (list === undefined) {
+    const slots = plan.critical;
+    list = Object.freeze(Array.from(slots).filter((slot) => (mask & plan.items[slot]!.criticalBit) !== 0).map((slot) => plan.ids[slot]!));
+    // Lists are kept for instruments with few critical items (at most 2^8 lists).
+    if (mask < plan.criticalLists.length) plan.criticalLists[mask] = list;
+  }
+  return list;
 }
 
-interface Plan {
-  readonly inst: Instrument;
-  readonly items: readonly ItemPlan[];
-  readonly byId: ReadonlyMap<string, ItemPlan>;
-  readonly required: readonly ItemPlan[];
-  readonly scored: readonly ItemPlan[];
-  readonly critical: readonly ItemPlan[];
-  readonly concern: readonly ItemPlan[];
-  readonly subscales: readonly { readonly sub: Subscale; readonly items: readonly ItemPlan[] }[];
-}
-
-const plans = new WeakMap<Instrument, Plan>();
-
-function planOf(inst: Instrument): Plan {
-  let plan = plans.get(inst);
-  if (plan) return plan;
-  const items = inst.items.map((item): ItemPlan => {
-    const values = (item.options ?? inst.options ?? []).map((o) => o.value);
-    const numbers = numericOptions(inst, item);
-    const [min, max] = [Math.min(...numbers), Math.max(...numbers)];
-    return {
-      id: item.id,
-      item,
-      allowed: new Set(values),
-      score: item.scored ? new Map(numbers.map((v) => [v, item.reverse ? max + min - v : v])) : null,
-      critical: item.critical ? new Set(item.critical.anyOf) : null,
-      concern: item.concern ? new Set(item.concern.anyOf) : null,
-    };
-  });
-  plan = {
-    inst,
-    items,
-    byId: new Map(items.map((p) => [p.id, p])),
-    required: items.filter((p) => !p.item.optional),
-    scored: items.filter((p) => p.score !== null),
-    critical: items.filter((p) => p.critical !== null),
-    concern: items.filter((p) => p.concern !== null),
-    subscales: inst.subscales.map((sub) => ({ sub, items: items.filter((p) => p.score !== null && sub.items.includes(p.id)) })),
-  };
-  plans.set(inst, plan);
-  return plan;
-}
-
-function matching(items: readonly ItemPlan[], key: "critical" | "concern", answers: Answers): string[] {
-  const out: string[] = [];
-  for (const p of items) if (matchesAny(answers[p.id], p[key]!)) out.push(p.id);
-  return out;
-}
-
-function matchesAny(value: AnswerValue | undefined, anyOf: ReadonlySet<OptionValue> | readonly OptionValue[]): boolean {
-  if (value === null || value === undefined) return false;
-  if (!Array.isArray(value)) return contains(anyOf, value as OptionValue);
-  for (const v of value) if (contains(anyOf, v)) return true;
-  return false;
-}
-
-function contains(anyOf: ReadonlySet<OptionValue> | readonly OptionValue[], value: OptionValue): boolean {
-  return anyOf instanceof Set ? anyOf.has(value) : (anyOf as readonly OptionValue[]).includes(value);
-}
-
-function isBlank(value: AnswerValue | undefined): boolean {
-  return value === null || value === undefined || value === "" || (Array.isArray(value) && value.length === 0);
-}
-
-const MAX_TEXT = 10_000;
-
-function checkAnswers(plan: Plan, answers: Answers): ScoreProblem[] {
+/** Every problem of the answers, in the order of their keys (unknown item ids and unacceptable values). */
+function checkAnswers(plan: InstrumentPlan, answers: Answers): ScoreProblem[] {
   const problems: ScoreProblem[] = [];
   for (const id of Object.keys(answers)) {
-    const p = plan.byId.get(id);
-    if (!p) {
-      problems.push({ code: "unknown-item", item: id, message: `${plan.inst.id} has no item "${id}"` });
+    const slot = plan.slotOf.get(id);
+    if (slot === undefined) {
+      problems.push({ code: "unknown-item", item: id, message: `${plan.id} has no item "${id}"` });
       continue;
     }
     const value = answers[id];
     if (isBlank(value)) continue;
-    const problem = checkValue(p, value as AnswerValue);
+    const problem = valueProblem(plan.items[slot]!, value as AnswerValue);
     if (problem) problems.push(problem);
   }
   return problems;
 }
 
-function wrongType(item: Item, expected: string): ScoreProblem {
-  return { code: "wrong-type", item: item.id, message: `${item.id} expects ${expected}` };
-}
-
-function outOfRange(p: ItemPlan, value: unknown): ScoreProblem {
-  const allowed = [...p.allowed].map((a) => JSON.stringify(a)).join(", ");
-  return { code: "out-of-range", item: p.id, message: `${p.id}: ${JSON.stringify(value)} is not one of ${allowed}` };
-}
-
-function checkValue(p: ItemPlan, value: AnswerValue): ScoreProblem | undefined {
-  const { item, allowed } = p;
-  switch (item.type) {
-    case "single":
-      if (typeof value !== "number" && typeof value !== "string") return wrongType(item, "one option value");
-      return allowed.has(value) ? undefined : outOfRange(p, value);
-    case "multi": {
-      if (!Array.isArray(value)) return wrongType(item, "a list of option values");
-      for (const v of value) if (!allowed.has(v)) return outOfRange(p, v);
-      return new Set(value).size === value.length ? undefined : { code: "out-of-range", item: item.id, message: `${item.id}: an option is repeated` };
-    }
-    case "text":
-      if (typeof value !== "string") return wrongType(item, "text");
-      return value.length <= MAX_TEXT ? undefined : { code: "out-of-range", item: item.id, message: `${item.id}: text longer than ${MAX_TEXT} characters` };
-    case "number":
-      if (typeof value !== "number" || !Number.isInteger(value)) return wrongType(item, "a whole number");
-      return value >= (item.min ?? -Infinity) && value <= (item.max ?? Infinity)
-        ? undefined
-        : { code: "out-of-range", item: item.id, message: `${item.id}: ${value} is outside ${item.min}..${item.max}` };
-  }
-}
-
-type SumScoring = Extract<Instrument["scoring"], { method: "sum" }>;
-type AsqScoring = Extract<Instrument["scoring"], { method: "asq" }>;
 
 function bandOf(bands: readonly { id: string; min: number; max: number }[] | undefined, total: number): string | undefined {
   if (!bands) return undefined;
@@ -237,47 +183,74 @@ function bandOf(bands: readonly { id: string; min: number; max: number }[] | und
   return undefined;
 }
 
-function scoreSum(plan: Plan, scoring: SumScoring, answers: Answers, critical: string[], options: ScoreOptions): ScoreResult {
-  const inst = plan.inst;
-  let missing: string[] | undefined;
-  let total = 0;
-  for (const p of plan.scored) {
-    const value = answers[p.id];
-    if (typeof value === "number") total += p.score!.get(value)!;
-    else if (!p.item.optional && isShown(p.item, answers)) (missing ??= []).push(p.id);
-  }
-  if (missing && missing.length > scoring.missing.allowed) {
-    return scoring.missing.beyond === "incomplete"
-      ? { kind: "incomplete", instrument: inst.id, missing, critical }
+function scoreSum(plan: InstrumentPlan, critical: readonly string[], options: ScoreOptions): ScoreResult {
+  const total = plan.total;
+  const missing = plan.scoredMissing;
+  if (missing && missing.length > plan.missingAllowed) {
+    return plan.missingBeyond === "incomplete"
+      ? { kind: "incomplete", instrument: plan.id, missing, critical }
       : {
           kind: "invalid",
-          instrument: inst.id,
+          instrument: plan.id,
           critical,
-          problems: [{ code: "too-many-missing", message: `${missing.length} items blank (${missing.join(", ")}); at most ${scoring.missing.allowed} allowed` }],
+          problems: [{ code: "too-many-missing", message: `${missing.length} items blank (${missing.join(", ")}); at most ${plan.missingAllowed} allowed` }],
         };
   }
-  // Built field by field, in a fixed key order, so the printed JSON is stable and nothing is spread.
-  const result: { -readonly [K in keyof ScoredResult]?: ScoredResult[K] } = { kind: "scored", instrument: inst.id, total };
-  const band = bandOf(scoring.bands, total);
+  const band = bandOf(plan.bands, total);
+  // The two shapes of the self-report scales (PHQ-9 and GAD-7; WHO-5) as one object literal each.
+  if (band !== undefined && missing === undefined && plan.subscales.length === 0) {
+    const percentFactor = plan.percentFactor;
+    if (percentFactor === undefined && plan.flags.length === 0) return scoredWithBand(plan.id, total, band, critical);
+    if (percentFactor !== undefined && plan.flags.length > 0) return { kind: "scored", instrument: plan.id, total, band, percent: total * percentFactor, critical, flags: flagsOf(plan) };
+  }
+  // Otherwise built field by field, in the same fixed key order, so the printed JSON is stable.
+  const result: { -readonly [K in keyof ScoredResult]?: ScoredResult[K] } = { kind: "scored", instrument: plan.id, total };
   if (band !== undefined) result.band = band;
-  if (scoring.percentFactor !== undefined) result.percent = total * scoring.percentFactor;
-  if (plan.subscales.length > 0) result.subscales = scoreSubscales(plan, answers, options);
+  if (plan.percentFactor !== undefined) result.percent = total * plan.percentFactor;
+  if (plan.subscales.length > 0) result.subscales = scoreSubscales(plan, options);
   result.critical = critical;
-  if (scoring.flags.length > 0) result.flags = scoring.flags.filter((flag) => plan.scored.some((p) => flag.anyItemIn.includes(answers[p.id] as number))).map((flag) => flag.id);
+  if (plan.flags.length > 0) result.flags = flagsOf(plan);
   if (missing) result.missing = missing;
   return result as ScoredResult;
 }
 
 type ScoredResult = Extract<ScoreResult, { kind: "scored" }>;
 
-function scoreSubscales(plan: Plan, answers: Answers, options: ScoreOptions): Record<string, SubscaleScore> {
+/** The ids of the flags raised by any scored answer (WHO-5: any item 0 or 1), in the instrument's order. */
+function flagsOf(plan: InstrumentPlan): readonly string[] {
+  const flags = plan.flags;
+  if (flags.length > 8) {
+    const raised = flags.filter((_flag, f) => flagRaised(plan, f)).map((flag) => flag.id);
+    return raised.length === 0 ? EMPTY : Object.freeze(raised);
+  }
+  let mask = 0;
+  for (let f = 0; f < flags.length; f++) if (flagRaised(plan, f)) mask |= 1 << f;
+  if (mask === 0) return EMPTY;
+  let list = plan.flagLists[mask];
+  if (list === undefined) {
+    list = Object.freeze(flags.filter((_flag, f) => (mask & (1 << f)) !== 0).map((flag) => flag.id));
+    plan.flagLists[mask] = list;
+  }
+  return list;
+}
+
+function flagRaised(plan: InstrumentPlan, f: number): boolean {
+  const anyIn = plan.flags[f]!.anyItemIn;
+  const { scored, vals } = plan;
+  for (let i = 0; i < scored.length; i++) if (anyIn.includes(vals[scored[i]!] as number)) return true;
+  return false;
+}
+
+function scoreSubscales(plan: InstrumentPlan, options: ScoreOptions): Record<string, SubscaleScore> {
   const out: Record<string, SubscaleScore> = {};
-  for (const { sub, items } of plan.subscales) {
+  const { vals, items } = plan;
+  for (const sub of plan.subscales) {
     if (options.level && sub.level && sub.level !== options.level) continue;
     let total = 0;
-    for (const p of items) {
-      const value = answers[p.id];
-      if (typeof value === "number") total += p.score!.get(value)!;
+    for (let i = 0; i < sub.slots.length; i++) {
+      const slot = sub.slots[i]!;
+      const value = vals[slot];
+      if (typeof value === "number") total += pointsOf(items[slot]!, value);
     }
     const band = bandOf(sub.bands, total);
     out[sub.id] = band === undefined ? { total } : { total, band };
@@ -292,24 +265,39 @@ function scoreSubscales(plan: Plan, answers: Answers, options: ScoreOptions): Re
  * question 5 is acute with the note "acuity-refused".
  */
 /** ASQ toolkit: "yes", and for youth a refusal, count as positive. */
-function isAsqPositive(value: AnswerValue | undefined): boolean {
+function isAsqPositive(value: unknown): boolean {
   return value === "yes" || value === "refused";
 }
 
-function scoreAsq(inst: Instrument, scoring: AsqScoring, answers: Answers, critical: string[]): ScoreResult {
-  const acuity = answers[scoring.acuity];
+function scoreAsq(plan: InstrumentPlan, critical: readonly string[]): ScoreResult {
+  const { vals, asqScreen } = plan;
+  const acuity = plan.asqAcuity >= 0 ? vals[plan.asqAcuity] : undefined;
   let screened = 0;
-  for (const id of scoring.screen) if (isAsqPositive(answers[id])) screened += 1;
+  for (let i = 0; i < asqScreen.length; i++) if (asqScreen[i]! >= 0 && isAsqPositive(vals[asqScreen[i]!])) screened += 1;
   const screenPositive = screened > 0;
   const total = screened + (isAsqPositive(acuity) ? 1 : 0);
-  const missing = missingItems(inst, answers);
-  const [negative, nonAcute, acute] = [scoring.bands[0]!.id, scoring.bands[1]!.id, scoring.bands[2]!.id];
+  const missing = plan.missing ?? EMPTY;
+  const bands = plan.asqBands;
   if (isAsqPositive(acuity)) {
-    const notes = [...(screenPositive ? [] : ["inconsistent"]), ...(acuity === "refused" ? ["acuity-refused"] : []), ...(missing.length > 0 ? ["incomplete"] : [])];
-    return { kind: "scored", instrument: inst.id, total, band: acute, critical, ...(notes.length > 0 && { notes }), ...(missing.length > 0 && { missing }) };
+    const result: { -readonly [K in keyof ScoredResult]?: ScoredResult[K] } = { kind: "scored", instrument: plan.id, total, band: bands[2]!, critical };
+    const notes: string[] = [];
+    if (!screenPositive) notes.push("inconsistent");
+    if (acuity === "refused") notes.push("acuity-refused");
+    if (missing.length > 0) notes.push("incomplete");
+    if (notes.length > 0) result.notes = notes;
+    if (missing.length > 0) result.missing = missing;
+    return result as ScoredResult;
   }
-  if (missing.length > 0) return { kind: "incomplete", instrument: inst.id, missing, critical };
-  return { kind: "scored", instrument: inst.id, total, band: screenPositive ? nonAcute : negative, critical };
+  if (missing.length > 0) return { kind: "incomplete", instrument: plan.id, missing, critical };
+  return scoredWithBand(plan.id, total, screenPositive ? bands[1]! : bands[0]!, critical);
+}
+
+/**
+ * The most common result: a total in a band. One object literal for every instrument, so results share
+ * one hidden class and the steps after this one read them at monomorphic property sites.
+ */
+function scoredWithBand(instrument: string, total: number, band: string, critical: readonly string[]): ScoreResult {
+  return { kind: "scored", instrument, total, band, critical };
 }
 
 /**
@@ -319,11 +307,13 @@ function scoreAsq(inst: Instrument, scoring: AsqScoring, answers: Answers, criti
 export function scoreBattery(
   instruments: readonly Instrument[],
   answers: Readonly<Record<string, Answers | undefined>>,
-  options: ScoreOptions = {},
+  options: ScoreOptions = NO_OPTIONS,
 ): Record<string, ScoreResult> {
   const out: Record<string, ScoreResult> = {};
-  for (const inst of instruments) {
-    if (inst.scoring.method !== "none") out[inst.id] = scoreInstrument(inst, answers[inst.id] ?? {}, options);
+  for (let i = 0; i < instruments.length; i++) {
+    const inst = instruments[i]!;
+    const plan = planOf(inst);
+    if (plan.method !== "none") out[plan.id] = scoreInstrument(inst, answers[plan.id] ?? NO_ANSWERS, options);
   }
   return out;
 }

@@ -6,10 +6,10 @@
  * A questionable response is re-screened (a yellow reason in the default policy); it never silences a
  * critical answer, which tier.ts reads from the score results whatever this step says.
  */
-import type { Instrument, Item } from "../instruments/schema";
-import { numericOptions } from "../instruments/schema";
+import type { Instrument } from "../instruments/schema";
+import type { InstrumentPlan } from "./plan";
+import { loadAnswers, MAX, MIN, NONE, planOf, readAnswers } from "./plan";
 import type { Answers } from "./score";
-import { isShown } from "./score";
 
 /** Time spent on one survey page, in milliseconds since the epoch, as the student's browser recorded it. */
 export interface PageTiming {
@@ -46,63 +46,97 @@ export function checkValidity(
   pages: readonly PageTiming[],
   params: ValidityParams,
 ): ValidityResult {
-  const reasons: ValidityReason[] = [];
-  const speed = secondsPerItem(instruments, answers, pages);
+  startTally();
+  for (let i = 0; i < instruments.length; i++) {
+    const plan = planOf(instruments[i]!);
+    const given = answers[plan.id];
+    readAnswers(plan, given);
+    tallyRead(i, plan, given);
+  }
+  return tallyResult(instruments, answers, pages, params);
+}
+
+/**
+ * What the checks need, added up from each instrument's facts (`tallyRead`) and read by `tallyResult`
+ * right after: a check of one response never starts while another is being tallied.
+ */
+const tally = {
+  blank: 0,
+  required: 0,
+  attentionFailed: false,
+  /** Bits: a well-being scale all at its minimum (MIN) or maximum (MAX); a symptom scale the same, shifted by 2. */
+  sides: 0,
+};
+/**
+ * By instrument index: answered choice items (the speed check's count), 0 when the instrument's answers are
+ * missing or falsy (the speed check skips those pages).
+ */
+const answeredAt: number[] = [];
+/** The instruments' ids by index (the speed check finds each page's instrument among them). */
+const idAt: string[] = [];
+
+/** Starts the tally of a new response. Internal to scoring/ (also used by response.ts). */
+export function startTally(): void {
+  tally.blank = 0;
+  tally.required = 0;
+  tally.attentionFailed = false;
+  tally.sides = 0;
+}
+
+/**
+ * Adds instrument `index` of the battery to the tally, from the facts `readAnswers` has just worked out of
+ * its answers (`given`). Internal to scoring/.
+ */
+export function tallyRead(index: number, plan: InstrumentPlan, given: Answers | undefined): void {
+  idAt[index] = plan.id;
+  answeredAt[index] = given ? plan.answered : 0;
+  tally.blank += plan.missing ? plan.missing.length : 0;
+  tally.required += plan.required;
+  if (plan.attentionFailed) tally.attentionFailed = true;
+  const direction = plan.direction;
+  if (given && direction !== "none" && plan.side !== NONE) tally.sides |= direction === "wellbeing" ? plan.side : plan.side << 2;
+}
+
+/** The validity result of the tallied response. Internal to scoring/. */
+export function tallyResult(
+  instruments: readonly Instrument[],
+  answers: Readonly<Record<string, Answers | undefined>>,
+  pages: readonly PageTiming[],
+  params: ValidityParams,
+): ValidityResult {
+  let reasons: ValidityReason[] | undefined;
+  const speed = secondsPerItem(instruments, pages);
   if (speed !== undefined && speed < params.minSecondsPerItem) {
-    reasons.push({ code: "too-fast", evidence: `${speed.toFixed(1)} s per item (minimum ${params.minSecondsPerItem} s)` });
+    (reasons ??= []).push({ code: "too-fast", evidence: `${speed.toFixed(1)} s per item (minimum ${params.minSecondsPerItem} s)` });
   }
-  const straight = straightLined(instruments, answers);
-  if (straight) reasons.push({ code: "straight-lining", evidence: straight });
-  for (const failed of failedAttention(instruments, answers)) reasons.push({ code: "attention-failed", evidence: failed });
-  const missing = missingShare(instruments, answers);
-  if (missing.required > 0 && missing.blank / missing.required > params.maxMissingShare) {
-    reasons.push({ code: "too-much-missing", evidence: `${missing.blank} of ${missing.required} required items blank` });
+  // A well-being scale and a symptom scale at the same extreme; the slow path words it.
+  const sides = tally.sides;
+  if ((sides & (sides >> 2) & (MIN | MAX)) !== 0) {
+    const straight = straightLined(instruments, answers);
+    if (straight) (reasons ??= []).push({ code: "straight-lining", evidence: straight });
   }
-  return reasons.length === 0 ? { kind: "valid" } : { kind: "questionable", reasons };
-}
-
-function isAnswered(value: unknown): boolean {
-  return value !== null && value !== undefined && value !== "" && !(Array.isArray(value) && value.length === 0);
-}
-
-/** What the checks need of one instrument, worked out once. */
-interface Plan {
-  /** Items that take an answer other than free text (they count for speed). */
-  readonly timed: readonly Item[];
-  /** Scored single-choice items with their lowest and highest option value (straight-lining). */
-  readonly rated: readonly { readonly id: string; readonly min: number; readonly max: number }[];
-  readonly attention: readonly Item[];
-  readonly required: readonly Item[];
-}
-
-const plans = new WeakMap<Instrument, Plan>();
-
-function planOf(inst: Instrument): Plan {
-  let plan = plans.get(inst);
-  if (!plan) {
-    plan = {
-      timed: inst.items.filter((item) => item.type !== "text"),
-      rated: inst.items
-        .filter((item) => item.scored && item.type === "single")
-        .map((item) => ({ id: item.id, min: Math.min(...numericOptions(inst, item)), max: Math.max(...numericOptions(inst, item)) })),
-      attention: inst.items.filter((item) => item.attention),
-      required: inst.items.filter((item) => !item.optional),
-    };
-    plans.set(inst, plan);
+  if (tally.attentionFailed) for (const failed of failedAttention(instruments, answers)) (reasons ??= []).push({ code: "attention-failed", evidence: failed });
+  const { blank, required } = tally;
+  if (required > 0 && blank / required > params.maxMissingShare) {
+    (reasons ??= []).push({ code: "too-much-missing", evidence: `${blank} of ${required} required items blank` });
   }
-  return plan;
+  return reasons === undefined ? VALID : { kind: "questionable", reasons };
 }
 
-/** Average seconds per answered choice item over the timed pages, or undefined when nothing was timed. */
-function secondsPerItem(instruments: readonly Instrument[], answers: Readonly<Record<string, Answers | undefined>>, pages: readonly PageTiming[]): number | undefined {
+const VALID: ValidityResult = Object.freeze({ kind: "valid" });
+
+/**
+ * Average seconds per answered choice item over the timed pages, or undefined when nothing was timed.
+ * Reads the ids and answered counts just tallied in `idAt` and `answeredAt`.
+ */
+function secondsPerItem(instruments: readonly Instrument[], pages: readonly PageTiming[]): number | undefined {
   let ms = 0;
   let items = 0;
-  for (const page of pages) {
-    const inst = findInstrument(instruments, page.instrument);
-    const given = answers[page.instrument];
-    if (!inst || !given || !(page.endedAt >= page.startedAt)) continue;
-    let answered = 0;
-    for (const item of planOf(inst).timed) if (isAnswered(given[item.id])) answered += 1;
+  for (let i = 0; i < pages.length; i++) {
+    const page = pages[i]!;
+    const at = indexOf(instruments.length, page.instrument);
+    if (at < 0 || !(page.endedAt >= page.startedAt)) continue;
+    const answered = answeredAt[at]!;
     if (answered === 0) continue;
     ms += page.endedAt - page.startedAt;
     items += answered;
@@ -110,24 +144,10 @@ function secondsPerItem(instruments: readonly Instrument[], answers: Readonly<Re
   return items === 0 ? undefined : ms / 1000 / items;
 }
 
-function findInstrument(instruments: readonly Instrument[], id: string): Instrument | undefined {
-  for (const inst of instruments) if (inst.id === id) return inst;
-  return undefined;
-}
-
-/** All scored items of the instrument at its lowest or at its highest option value. */
-function extreme(inst: Instrument, given: Answers): "min" | "max" | undefined {
-  const rated = planOf(inst).rated;
-  if (rated.length < 3) return undefined;
-  let atMin = true;
-  let atMax = true;
-  for (const item of rated) {
-    const value = given[item.id];
-    if (typeof value !== "number") return undefined;
-    atMin &&= value === item.min;
-    atMax &&= value === item.max;
-  }
-  return atMax ? "max" : atMin ? "min" : undefined;
+/** The index of the first of the `count` tallied instruments with this id, or -1. */
+function indexOf(count: number, id: string): number {
+  for (let i = 0; i < count; i++) if (idAt[i] === id) return i;
+  return -1;
 }
 
 /**
@@ -138,8 +158,10 @@ function straightLined(instruments: readonly Instrument[], answers: Readonly<Rec
   const sides = new Map<Instrument, "min" | "max">();
   for (const inst of instruments) {
     const given = answers[inst.id];
-    const side = given && inst.direction !== "none" ? extreme(inst, given) : undefined;
-    if (side) sides.set(inst, side);
+    if (!given || inst.direction === "none") continue;
+    const plan = planOf(inst);
+    readAnswers(plan, given);
+    if (plan.side !== NONE) sides.set(inst, plan.side === MAX ? "max" : "min");
   }
   for (const [well, side] of sides) {
     if (well.direction !== "wellbeing") continue;
@@ -152,26 +174,13 @@ function straightLined(instruments: readonly Instrument[], answers: Readonly<Rec
 function failedAttention(instruments: readonly Instrument[], answers: Readonly<Record<string, Answers | undefined>>): string[] {
   const failed: string[] = [];
   for (const inst of instruments) {
-    for (const item of planOf(inst).attention) {
-      const given = answers[inst.id]?.[item.id];
-      if (given !== item.attention!.expected) {
-        failed.push(`${inst.id}.${item.id}: answered ${JSON.stringify(given ?? null)}, asked for ${JSON.stringify(item.attention!.expected)}`);
-      }
+    const plan = planOf(inst);
+    loadAnswers(plan, answers[inst.id]);
+    for (const slot of plan.attention) {
+      const given = plan.vals[slot];
+      const expected = plan.items[slot]!.attention!;
+      if (given !== expected) failed.push(`${inst.id}.${plan.ids[slot]}: answered ${JSON.stringify(given ?? null)}, asked for ${JSON.stringify(expected)}`);
     }
   }
   return failed;
-}
-
-function missingShare(instruments: readonly Instrument[], answers: Readonly<Record<string, Answers | undefined>>): { blank: number; required: number } {
-  let blank = 0;
-  let required = 0;
-  for (const inst of instruments) {
-    const given = answers[inst.id] ?? {};
-    for (const item of planOf(inst).required) {
-      if (!isShown(item, given)) continue;
-      required += 1;
-      if (!isAnswered(given[item.id])) blank += 1;
-    }
-  }
-  return { blank, required };
 }

@@ -1,0 +1,233 @@
+/**
+ * The compiled scoring path (scoring/plan.ts and the steps built on it) against the straightforward
+ * reference implementation in ./reference, which walks the instrument and policy data directly. Any
+ * response, observation set, previous wave and policy must give the same results, down to the key order
+ * of the printed JSON.
+ */
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { batteryFor } from "../../instruments/batteries";
+import { instruments } from "../../instruments/index";
+import type { Instrument } from "../../instruments/schema";
+import { defineInstrument } from "../../instruments/schema";
+import type { Answers, FuseContext, ObservationEvidence, PageTiming, ScoreResult, TierPolicy, WaveResult } from "../../scoring/index";
+import { assignTier, checkValidity, concernItems, criticalItems, fuseStudent, missingItems, policies, scoreBattery, scoreInstrument, scoreResponse, summarizeObservation } from "../../scoring/index";
+import * as reference from "./reference/index";
+
+const all = [...instruments.values()];
+const secondary = batteryFor(8, "spring")!.selfReport.map((id) => instruments.get(id as never)!);
+const primary = batteryFor(5, "autumn")!.selfReport.map((id) => instruments.get(id as never)!);
+const byId = (id: string) => instruments.get(id as never)!;
+
+/** Same value, and the same JSON text (key order included). */
+function same<T>(fast: T, slow: T): void {
+  expect(fast).toEqual(slow);
+  expect(JSON.stringify(fast)).toBe(JSON.stringify(slow));
+}
+
+/**
+ * Mostly valid answers, sometimes blank, out of range, of the wrong type, unknown or out of order; one in
+ * four responses answers every numeric item at its lowest or highest option (straight-lining).
+ */
+function answersFor(inst: Instrument): fc.Arbitrary<Answers> {
+  return fc.constantFrom("any", "any", "any", "lowest", "highest").chain((mode) => answersIn(inst, mode));
+}
+
+function answersIn(inst: Instrument, mode: "any" | "lowest" | "highest"): fc.Arbitrary<Answers> {
+  const entries = inst.items.map((item) => {
+    const listed = (item.options ?? inst.options ?? []).map((o) => o.value);
+    const numbers = listed.filter((v): v is number => typeof v === "number");
+    const options = mode === "any" || item.type !== "single" || numbers.length === 0 ? listed : [mode === "lowest" ? Math.min(...numbers) : Math.max(...numbers)];
+    const valid: fc.Arbitrary<unknown> =
+      item.type === "multi"
+        ? fc.subarray(options, { minLength: 1 })
+        : item.type === "text"
+          ? fc.string({ maxLength: 5 })
+          : item.type === "number"
+            ? fc.integer({ min: item.min ?? 0, max: item.max ?? 0 })
+            : fc.constantFrom(...options);
+    const odd = fc.oneof(fc.constant(null), fc.constant(""), fc.constant([]), fc.integer({ min: -2, max: 7 }), fc.constantFrom("1", "yes", "maybe"), fc.constant([1]), fc.double(), fc.boolean());
+    const value = fc.oneof({ arbitrary: valid, weight: 12 }, { arbitrary: odd, weight: 1 });
+    return fc.option(value, { nil: undefined, freq: 8 }).map((v) => [item.id, v] as const);
+  });
+  return fc
+    .record({
+      entries: fc.tuple(...entries),
+      extra: fc.option(fc.constantFrom("zz", "__proto__", "q99", "0"), { nil: undefined, freq: 10 }),
+      shuffle: fc.option(fc.integer(), { nil: undefined, freq: 6 }),
+    })
+    .map(({ entries: list, extra, shuffle }) => {
+      const present = list.filter(([, v]) => v !== undefined);
+      if (shuffle !== undefined) present.sort((a, b) => (((a[0].length * 31 + shuffle) % 7) - ((b[0].length * 31 + shuffle) % 7)));
+      const out: Record<string, unknown> = {};
+      for (const [id, v] of present) out[id] = v;
+      if (extra !== undefined) Object.defineProperty(out, extra, { value: 1, enumerable: true, writable: true, configurable: true });
+      return out as Answers;
+    });
+}
+
+/** A battery response; now and then one instrument's answers are not an object at all. */
+const batteryAnswers = (forms: readonly Instrument[]) =>
+  fc.tuple(...forms.map((inst) => fc.option(fc.oneof({ arbitrary: answersFor(inst), weight: 30 }, fc.constantFrom(null, [1], 3, "x") as unknown as fc.Arbitrary<Answers>), { nil: undefined, freq: 15 }))).map((list) => {
+    const out: Record<string, Answers | undefined> = {};
+    forms.forEach((inst, i) => {
+      if (list[i] !== undefined) out[inst.id] = list[i];
+    });
+    return out;
+  });
+
+const pagesFor = (forms: readonly Instrument[]): fc.Arbitrary<PageTiming[]> =>
+  fc.array(
+    fc.record({
+      instrument: fc.constantFrom(...forms.map((f) => f.id), "elsewhere"),
+      startedAt: fc.integer({ min: 0, max: 1_000_000 }),
+      length: fc.integer({ min: -5_000, max: 120_000 }),
+    }),
+    { maxLength: 7 },
+  ).map((pages) => pages.map((p) => ({ instrument: p.instrument, startedAt: p.startedAt, endedAt: p.startedAt + p.length })));
+
+const observation: fc.Arbitrary<ObservationEvidence> = fc
+  .record({
+    role: fc.constantFrom("homeroom", "subject", "peer", "counselor"),
+    id: fc.constantFrom("a", "b", "c"),
+    form: fc.constantFrom("teacher-checklist", "peer-concern", "srss-ie", "psc17-teacher"),
+    at: fc.integer({ min: 0, max: 10 }),
+    critical: fc.subarray(["signs"]),
+    concerns: fc.subarray(["signs", "concerns"]),
+    keyPopulation: fc.option(fc.subarray(["left-behind-or-single-parent", "economic-hardship", "new-student"]), { nil: undefined }),
+    level: fc.constantFrom("primary" as const, "secondary" as const),
+    answers: fc.constantFrom(...["srss-ie", "psc17-teacher"]).chain((id) => answersFor(byId(id)).map((a) => [id, a] as const)),
+  })
+  .map((o) => {
+    const scoreOf = o.form === o.answers[0] ? scoreInstrument(byId(o.form), o.answers[1], { level: o.level }) : undefined;
+    return {
+      informant: { role: o.role, id: o.id },
+      instrument: o.form,
+      at: new Date(Date.UTC(2026, 2, 1 + o.at)),
+      ...(scoreOf && { score: scoreOf }),
+      critical: o.critical,
+      concerns: o.concerns,
+      ...(o.keyPopulation && { keyPopulation: o.keyPopulation }),
+    };
+  });
+
+const policyList = [...policies.values()];
+const changeReference = { phq9: { sd: 4.6, reliability: 0.86 }, gad7: { sd: 4.1, reliability: 0.9 }, who5: { sd: 5.2, reliability: 0.907 } };
+
+describe("the compiled scoring path gives what the reference gives", () => {
+  it.each(all.map((inst) => [inst.id, inst] as const))("scoreInstrument, criticalItems, concernItems, missingItems and summarizeObservation on %s", (_id, inst) => {
+    fc.assert(
+      fc.property(answersFor(inst), fc.constantFrom(undefined, "primary" as const, "secondary" as const), (given, level) => {
+        const options = level ? { level } : undefined;
+        same(scoreInstrument(inst, given, options), reference.scoreInstrument(inst, given, options));
+        same(criticalItems(inst, given), reference.criticalItems(inst, given));
+        same(concernItems(inst, given), reference.concernItems(inst, given));
+        same(missingItems(inst, given), reference.missingItems(inst, given));
+        const informant = { role: "homeroom" as const, id: "t-1" };
+        const at = new Date(Date.UTC(2026, 2, 5));
+        same(summarizeObservation(inst, given, informant, at, options), reference.summarizeObservation(inst, given, informant, at, options));
+      }),
+      { numRuns: 400 },
+    );
+  });
+
+  it.each([
+    ["secondary", secondary],
+    ["primary", primary],
+  ] as const)("scoreBattery, checkValidity and scoreResponse on the %s battery", (_name, forms) => {
+    fc.assert(
+      fc.property(batteryAnswers(forms), pagesFor(forms), fc.constantFrom(...policyList), (answers, pages, policy) => {
+        same(scoreBattery(forms, answers, { level: "secondary" }), reference.scoreBattery(forms, answers, { level: "secondary" }));
+        same(checkValidity(forms, answers, pages, policy.validity), reference.checkValidity(forms, answers, pages, policy.validity));
+        same(scoreResponse(forms, answers, pages, policy.validity, { level: "secondary" }), {
+          scores: reference.scoreBattery(forms, answers, { level: "secondary" }),
+          validity: reference.checkValidity(forms, answers, pages, policy.validity),
+        });
+      }),
+      { numRuns: 600 },
+    );
+  });
+
+  it("assignTier and fuseStudent on any response, observations, previous wave and policy", () => {
+    const wave = (at: number): fc.Arbitrary<WaveResult> =>
+      fc.record({ answers: batteryAnswers(secondary), pages: pagesFor(secondary), tier: fc.constantFrom(undefined, "none", "yellow", "orange", "red") }).map((w) => ({
+        scores: reference.scoreBattery(secondary, w.answers, { level: "secondary" }),
+        validity: reference.checkValidity(secondary, w.answers, w.pages, policyList[0]!.validity),
+        submittedAt: new Date(Date.UTC(2026, 2, at)),
+        ...(w.tier && { tier: w.tier }),
+      }));
+    const student = fc.record({
+      current: fc.option(wave(2), { freq: 6 }),
+      previous: fc.option(wave(1), { freq: 2 }),
+      observations: fc.array(observation, { maxLength: 3 }),
+      keyPopulation: fc.subarray(["economic-hardship", "left-behind-or-single-parent"]),
+      openCase: fc.option(fc.record({ openedAt: fc.constant(new Date(Date.UTC(2026, 1, 20))), tier: fc.constantFrom("yellow" as const, "orange" as const) }), { freq: 4 }),
+      flaggedSince: fc.option(fc.constant(new Date(Date.UTC(2026, 1, 25))), { nil: undefined, freq: 4 }),
+      policy: fc.constantFrom(...policyList),
+      reference: fc.boolean(),
+    });
+    fc.assert(
+      fc.property(student, (s) => {
+        const ctx: FuseContext = { policy: s.policy, instruments, changeReference: s.reference ? changeReference : {} };
+        const input = { studentId: "s-1", current: s.current, previous: s.previous, observations: s.observations, keyPopulation: s.keyPopulation, openCase: s.openCase, ...(s.flaggedSince && { flaggedSince: s.flaggedSince }) };
+        same(fuseStudent(input, ctx), reference.fuseStudent(input, ctx));
+        const evidence = { selfReport: s.current?.scores ?? {}, validity: s.current?.validity ?? null, observations: s.observations, keyPopulation: s.keyPopulation, deteriorated: s.reference ? ["phq9"] : [] };
+        same(assignTier(evidence, s.policy), reference.assignTier(evidence, s.policy));
+      }),
+      { numRuns: 1500 },
+    );
+  });
+
+  it("reads answers the same way from plain, null-prototype and inheriting objects", () => {
+    // Answers are data: own enumerable properties, plus what an object with another prototype inherits.
+    // (An own property made non-enumerable with defineProperty is not an answer; JSON cannot make one.)
+    const phq9 = byId("phq9");
+    const values = { q1: 1, q2: 2, q3: 0, q4: 1, q5: 3, q6: 0, q7: 1, q8: 2, q9: 1 };
+    const inherited = Object.assign(Object.create({ q9: 3, q1: 2 }) as Record<string, unknown>, { q2: 2, q3: 0, q4: 1, q5: 3, q6: 0, q7: 1, q8: 2 });
+    const cases: unknown[] = [values, Object.assign(Object.create(null) as object, values), inherited, JSON.parse('{"__proto__":1,"q1":1}'), { q9: 1, q1: 2, q5: 0 }];
+    for (const given of cases) {
+      same(scoreInstrument(phq9, given as Answers), reference.scoreInstrument(phq9, given as Answers));
+      same(checkValidity(secondary, { phq9: given as Answers }, [], policyList[0]!.validity), reference.checkValidity(secondary, { phq9: given as Answers }, [], policyList[0]!.validity));
+    }
+  });
+
+  it("reads an item whose id names an Object.prototype member as property access does", () => {
+    const options = [0, 1, 2, 3].map((value) => ({ value, label: { "zh-CN": String(value), en: String(value) } }));
+    const odd = defineInstrument({
+      ...byId("gad7"),
+      id: "odd",
+      items: ["constructor", "q2", "q3"].map((id) => ({ id, type: "single" as const, text: { "zh-CN": id, en: id } })),
+      options,
+      subscales: [],
+      scoring: { method: "sum", missing: { allowed: 0, beyond: "incomplete" }, bands: [{ id: "all", min: 0, max: 9, label: { "zh-CN": "全部", en: "all" } }] },
+    });
+    for (const given of [{}, { q2: 1, q3: 2 }, { constructor: 3, q2: 1, q3: 2 }, Object.assign(Object.create(null) as object, { q2: 1 })] as Answers[]) {
+      same(scoreInstrument(odd, given), reference.scoreInstrument(odd, given));
+      same(checkValidity([odd], { odd: given }, [], policyList[0]!.validity), reference.checkValidity([odd], { odd: given }, [], policyList[0]!.validity));
+    }
+  });
+
+  it("gives the same tier for hand-made score results (any band, missing fields, every policy)", () => {
+    const anyResult: fc.Arbitrary<ScoreResult> = fc.oneof(
+      fc.record({
+        kind: fc.constant("scored" as const),
+        instrument: fc.constantFrom("phq9", "gad7", "who5", "asq", "srss-ie"),
+        total: fc.integer({ min: 0, max: 30 }),
+        band: fc.option(fc.constantFrom("minimal", "mild", "moderate", "moderately-severe", "severe", "acute-positive", "non-acute-positive", "high"), { nil: undefined }),
+        percent: fc.option(fc.integer({ min: 0, max: 100 }), { nil: undefined }),
+        subscales: fc.option(fc.dictionary(fc.constantFrom("e7", "i5", "i6"), fc.record({ total: fc.nat(20), band: fc.constantFrom("low", "moderate", "high") })), { nil: undefined }),
+        critical: fc.subarray(["q1", "q5", "q9"]),
+        flags: fc.option(fc.subarray(["item-low"]), { nil: undefined }),
+      }).map((r) => JSON.parse(JSON.stringify(r)) as ScoreResult),
+      fc.record({ kind: fc.constant("incomplete" as const), instrument: fc.constant("asq"), missing: fc.constant(["q5"]), critical: fc.subarray(["q1", "q2"]) }),
+    );
+    const selfReport = fc.dictionary(fc.constantFrom("phq9", "gad7", "who5", "asq"), anyResult);
+    fc.assert(
+      fc.property(selfReport, fc.array(observation, { maxLength: 2 }), fc.constantFrom(...policyList), fc.subarray(["phq9", "gad7"]), (self, observations, policy: TierPolicy, deteriorated) => {
+        const evidence = { selfReport: self, validity: null, observations, keyPopulation: [], deteriorated };
+        same(assignTier(evidence, policy), reference.assignTier(evidence, policy));
+      }),
+      { numRuns: 1000 },
+    );
+  });
+});

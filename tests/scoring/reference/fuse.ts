@@ -1,0 +1,208 @@
+/**
+ * Reference copy of scoring/fuse.ts (fusing and observation summaries; see ./index.ts).
+ *
+ * Step 4 of the pipeline: one student's self-report, teacher and peer observations, key-population
+ * categories, previous wave and open case → one watch-list entry, and the ranking of entries.
+ *
+ * Ranking inside a tier (the issue's order): acute first, then the number of informants concerned,
+ * deterioration since the last wave, key-population categories, severity, and the oldest unresolved
+ * first; the student id breaks the remaining ties so the order is total and stable.
+ */
+import type { Instrument } from "../../../instruments/schema";
+import { numericOptions } from "../../../instruments/schema";
+import type { ReliableChange } from "../../../scoring/change";
+import { reliableChangeIndex, tierMovement, who5PercentChange } from "../../../scoring/change";
+import type { Tier, TierPolicy } from "../../../scoring/policy";
+import type { Answers, ScoreOptions, ScoreResult } from "./score";
+import { concernItems, criticalItems, scoreInstrument } from "./score";
+import type { Evidence, InformantRole, ObservationEvidence, Reason } from "./tier";
+import { assessTier } from "./tier";
+import type { ValidityResult } from "./validity";
+
+/** One wave's scored self-report for a student. */
+export interface WaveResult {
+  readonly scores: Readonly<Record<string, ScoreResult>>;
+  readonly validity: ValidityResult | null;
+  readonly submittedAt: Date;
+  /** The tier stored for that wave (used for the previous wave). */
+  readonly tier?: Tier;
+}
+
+export interface FuseInput {
+  readonly studentId: string;
+  readonly current: WaveResult | null;
+  readonly previous: WaveResult | null;
+  readonly observations: readonly ObservationEvidence[];
+  /** Key-population categories (七类重点学生) from the roster and teacher checklists. */
+  readonly keyPopulation: readonly string[];
+  readonly openCase: { readonly openedAt: Date; readonly tier: Tier } | null;
+  /** When the current unresolved episode was first flagged, if known. */
+  readonly flaggedSince?: Date | null;
+}
+
+export interface FuseContext {
+  readonly policy: TierPolicy;
+  readonly instruments: ReadonlyMap<string, Instrument>;
+  /** SD and reliability per instrument for the reliable change index (see change.ts changeReference). */
+  readonly changeReference: Readonly<Record<string, { readonly sd: number; readonly reliability: number } | undefined>>;
+}
+
+export interface InstrumentChange {
+  readonly before: number;
+  readonly after: number;
+  readonly rci: ReliableChange;
+  /** WHO-5 only: the 1998 guide's rule that a change of 10 percentage points is significant. */
+  readonly percentPoints?: { readonly difference: number; readonly significant: boolean };
+}
+
+export interface WatchEntry {
+  readonly studentId: string;
+  readonly tier: Tier;
+  readonly reasons: readonly Reason[];
+  readonly policyVersion: string;
+  readonly acute: boolean;
+  /** Informants concerned: "self" and the roles of concerned observers (one per person). */
+  readonly informants: readonly string[];
+  /** The self-report and the observers disagree (one concerned, the other not). */
+  readonly disagree: boolean;
+  readonly change: Readonly<Record<string, InstrumentChange>>;
+  readonly deteriorated: readonly string[];
+  readonly keyPopulation: readonly string[];
+  /** 0-1: the highest share of its possible range any symptom score reaches (well-being reversed). */
+  readonly severity: number;
+  /** When the unresolved episode began, for "oldest first"; null when nothing is known. */
+  readonly since: Date | null;
+  readonly movement: ReturnType<typeof tierMovement>;
+  readonly openCase: boolean;
+  /** Whether the entry belongs on the watch list: any tier, or an open case. */
+  readonly listed: boolean;
+}
+
+/** Fuses everything known about one student into a watch-list entry. Pure. */
+export function fuseStudent(input: FuseInput, ctx: FuseContext): WatchEntry {
+  const change = changesSince(input, ctx);
+  const deteriorated: string[] = [];
+  for (const id in change) if (change[id]!.rci.direction === "deteriorated") deteriorated.push(id);
+  const keyPopulation = keyPopulationOf(input);
+  const evidence: Evidence = {
+    selfReport: input.current?.scores ?? {},
+    validity: input.current?.validity ?? null,
+    observations: input.observations,
+    keyPopulation,
+    deteriorated,
+  };
+  const { result, self: selfConcerned, observers } = assessTier(evidence, ctx.policy);
+  const self = input.current !== null && selfConcerned;
+  const disagree = input.current !== null && input.observations.length > 0 && self !== observers.length > 0;
+  return {
+    studentId: input.studentId,
+    tier: result.tier,
+    reasons: result.reasons,
+    policyVersion: result.policyVersion,
+    acute: result.acute,
+    informants: self ? ["self", ...observers] : observers,
+    disagree,
+    change,
+    deteriorated,
+    keyPopulation,
+    severity: severityOf(evidence, ctx.instruments),
+    since: input.openCase?.openedAt ?? input.flaggedSince ?? input.current?.submittedAt ?? earliestObservation(input.observations),
+    movement: tierMovement(input.previous?.tier ?? null, result.tier),
+    openCase: input.openCase !== null,
+    listed: result.tier !== "none" || input.openCase !== null,
+  };
+}
+
+/** The roster's categories and those teachers recorded, once each, sorted. */
+function keyPopulationOf(input: FuseInput): readonly string[] {
+  let all: Set<string> | undefined;
+  for (const o of input.observations) {
+    if (o.keyPopulation && o.keyPopulation.length > 0) {
+      all ??= new Set(input.keyPopulation);
+      for (const k of o.keyPopulation) all.add(k);
+    }
+  }
+  return all ? [...all].sort() : input.keyPopulation;
+}
+
+function earliestObservation(observations: readonly ObservationEvidence[]): Date | null {
+  let min: Date | null = null;
+  for (const o of observations) if (min === null || o.at < min) min = o.at;
+  return min;
+}
+
+/**
+ * Scores an observation form and extracts what tiering needs: the screener score, critical answers,
+ * concerns, and key-population categories (the teacher checklist's "key-population" item).
+ */
+export function summarizeObservation(
+  inst: Instrument,
+  answers: Answers,
+  informant: { role: InformantRole; id: string },
+  at: Date,
+  options: ScoreOptions = {},
+): ObservationEvidence {
+  const score = inst.scoring.method === "none" ? undefined : scoreInstrument(inst, answers, options);
+  const keyPopulation = answers[KEY_POPULATION_ITEM];
+  return {
+    informant,
+    instrument: inst.id,
+    at,
+    ...(score && { score }),
+    critical: criticalItems(inst, answers),
+    concerns: concernItems(inst, answers),
+    ...(Array.isArray(keyPopulation) && { keyPopulation: keyPopulation.map(String) }),
+  };
+}
+
+/** The teacher checklist item whose options are the key-population categories (七类重点学生). */
+export const KEY_POPULATION_ITEM = "key-population";
+
+function changesSince(input: FuseInput, ctx: FuseContext): Record<string, InstrumentChange> {
+  const out: Record<string, InstrumentChange> = {};
+  if (!input.current || !input.previous) return out;
+  for (const id of ctx.policy.change) {
+    const now = input.current.scores[id];
+    const before = input.previous.scores[id];
+    const inst = ctx.instruments.get(id);
+    const ref = ctx.changeReference[id];
+    if (now?.kind !== "scored" || before?.kind !== "scored" || !inst || inst.direction === "none") continue;
+    // No usable reference (no SD yet, or a degenerate wave): report no change rather than guess.
+    if (!ref || !(ref.sd > 0) || !(ref.reliability >= 0 && ref.reliability < 1)) continue;
+    const rci = reliableChangeIndex({ before: before.total, after: now.total, sd: ref.sd, reliability: ref.reliability, direction: inst.direction });
+    out[id] = {
+      before: before.total,
+      after: now.total,
+      rci,
+      ...(now.percent !== undefined && before.percent !== undefined && { percentPoints: who5PercentChange(before.percent, now.percent) }),
+    };
+  }
+  return out;
+}
+
+const maxTotals = new WeakMap<Instrument, number>();
+
+function maxTotal(inst: Instrument): number {
+  let max = maxTotals.get(inst);
+  if (max === undefined) {
+    max = inst.items.filter((it) => it.scored).reduce((sum, it) => sum + Math.max(0, ...numericOptions(inst, it)), 0);
+    maxTotals.set(inst, max);
+  }
+  return max;
+}
+
+function severityOf(evidence: Evidence, instruments: ReadonlyMap<string, Instrument>): number {
+  let severity = 0;
+  for (const id in evidence.selfReport) severity = Math.max(severity, severityShare(evidence.selfReport[id]!, instruments));
+  for (const o of evidence.observations) if (o.score) severity = Math.max(severity, severityShare(o.score, instruments));
+  return severity;
+}
+
+/** How far into its possible range a sum score is, 0-1, with well-being reversed; 0 for anything else. */
+function severityShare(r: ScoreResult, instruments: ReadonlyMap<string, Instrument>): number {
+  const inst = instruments.get(r.instrument);
+  if (r.kind !== "scored" || !inst || inst.scoring.method !== "sum" || inst.direction === "none") return 0;
+  const max = maxTotal(inst);
+  if (max === 0) return 0;
+  return inst.direction === "wellbeing" ? 1 - r.total / max : r.total / max;
+}
