@@ -9,7 +9,7 @@
 import { instruments } from "../../../../instruments/index";
 import type { Instrument } from "../../../../instruments/schema";
 import type { ObservationEvidence, TierName, TierPolicy, WatchEntry } from "../../../../scoring/index";
-import { fuseStudent, observationConcerned, rankWatchList, tierRank } from "../../../../scoring/index";
+import { compareWatchEntries, fuseStudent, observationConcerned, tierRank } from "../../../../scoring/index";
 import type { WatchlistEntry, WatchReason } from "../../../shared/watchlist";
 import type { StoredOverride, StudentInputs } from "./load";
 import type { ChangeRefs } from "./reference";
@@ -55,16 +55,9 @@ export function tierInForce(computed: TierName, override: Pick<StoredOverride, "
 export function fuseAll(students: readonly StudentInputs[], policyOf: (schoolId: string) => TierPolicy, refsOf: (pair: string | null) => ChangeRefs): Computed[] {
   return students.map((s) => {
     const policy = policyOf(s.schoolId);
+    // A stored result is a scoring/fuse WaveResult (scores, validity, submittedAt, tier) with more beside.
     const entry = fuseStudent(
-      {
-        studentId: s.id,
-        current: s.current && { scores: s.current.scores, validity: s.current.validity, submittedAt: s.current.submittedAt, tier: s.current.tier },
-        previous: s.previous && { scores: s.previous.scores, validity: s.previous.validity, submittedAt: s.previous.submittedAt, tier: s.previous.tier },
-        observations: s.observations,
-        keyPopulation: s.keyPopulation,
-        openCase: s.openCase,
-        flaggedSince: flaggedSinceOf(s, policy),
-      },
+      { studentId: s.id, current: s.current, previous: s.previous, observations: s.observations, keyPopulation: s.keyPopulation, openCase: s.openCase, flaggedSince: flaggedSinceOf(s, policy) },
       { policy, instruments: registry, changeReference: refsOf(wavePair(s)) },
     );
     const { tier, stale } = tierInForce(entry.tier, s.override);
@@ -72,11 +65,15 @@ export function fuseAll(students: readonly StudentInputs[], policyOf: (schoolId:
   });
 }
 
-/** The listed students, ranked by scoring/fuse rankWatchList with the tier in force. */
+/**
+ * The listed students, ranked by scoring/fuse compareWatchEntries with the tier in force. Only the
+ * listed are sorted (and only an overridden entry is copied to carry the tier in force).
+ */
 export function rankComputed(all: readonly Computed[]): Computed[] {
-  const byId = new Map(all.map((c) => [c.student.id, c]));
-  const ranked = rankWatchList(all.map((c) => ({ ...c.entry, tier: c.tier, listed: c.listed })));
-  return ranked.map((e) => byId.get(e.studentId)!);
+  const keyed: { c: Computed; e: WatchEntry }[] = [];
+  for (const c of all) if (c.listed) keyed.push({ c, e: c.tier === c.entry.tier ? c.entry : { ...c.entry, tier: c.tier } });
+  keyed.sort((a, b) => compareWatchEntries(a.e, b.e));
+  return keyed.map((k) => k.c);
 }
 
 export interface ListFilters {

@@ -74,150 +74,154 @@ export const CHECKLIST_KEY_TO_ROSTER: Readonly<Record<string, string>> = {
   "new-student": "newStudent",
 };
 
-interface StudentRow extends Record<string, unknown> {
-  id: string;
-  school_id: string;
-  class_id: string;
-  label: string;
-  grade: number;
-  key_population: string[];
-}
-
-interface ResultRow extends Record<string, unknown> {
-  student_id: string;
-  wave_key: string;
-  opens_at: Date;
-  submitted_at: Date;
-  scores: Record<string, ScoreResult>;
-  validity: ValidityResult | null;
-  tier: TierName;
-  policy_version: string;
-}
-
-interface ObservationRow extends Record<string, unknown> {
-  student_id: string;
-  author_id: string;
-  role: ObservationEvidence["informant"]["role"];
-  instrument: string;
-  score: ScoreResult | null;
-  evidence: { critical: string[]; concerns: string[]; keyPopulation?: string[] };
-  created_at: Date;
-}
-
-interface OverrideRow extends Record<string, unknown> {
-  id: string;
-  student_id: string;
-  tier: TierName;
-  reason_enc: string;
-  computed_tier: TierName;
-  policy_version: string;
-  author_id: string;
-  created_at: Date;
-}
-
 /** `col IN (the ids)`, with the ids as one jsonb parameter (the same on PGlite and pg). */
 const inIds = (col: string, param: number): string => `${col} IN (SELECT jsonb_array_elements_text($${param}::jsonb))`;
 
-/** Loads the inputs of every enrolled student selected. */
-export async function loadInputs(q: Queryable, sel: Selection, now: Date): Promise<StudentInputs[]> {
-  const schools = JSON.stringify(sel.schoolIds);
-  const narrow = sel.studentIds !== undefined ? JSON.stringify(sel.studentIds) : null;
-  const students = await q.query<StudentRow>(
-    `SELECT s.id, s.school_id, s.class_id, c.label, s.grade, s.key_population
-       FROM students s JOIN classes c ON c.id = s.class_id
-      WHERE ${inIds("s.school_id", 1)} AND s.status = 'enrolled'
-        AND ($2::int IS NULL OR s.grade = $2) AND ($3::text IS NULL OR s.class_id = $3) AND ($4::jsonb IS NULL OR ${inIds("s.id", 4)})`,
-    [schools, sel.grade ?? null, sel.classId ?? null, narrow],
-  );
-  const byId = new Map<string, { row: StudentRow; current: StoredResult | null; previous: StoredResult | null; observations: ObservationEvidence[]; override: StoredOverride | null }>();
-  for (const row of students.rows) byId.set(row.id, { row, current: null, previous: null, observations: [], override: null });
-  if (byId.size === 0) return [];
-  // Only a list of students is pushed into the other queries; the student map drops the rest.
+/** A timestamp as epoch milliseconds, truncated like the drivers' Date parsing (a JSON number). */
+const ms = (col: string): string => `floor(extract(epoch FROM ${col}) * 1000)`;
 
-  // The latest two submitted results per student, by the opening of their wave.
-  const results = await q.query<ResultRow>(
-    `SELECT student_id, wave_key, opens_at, submitted_at, scores, validity, tier, policy_version FROM (
-       SELECT r.student_id, w.school_year || '|' || w.season AS wave_key, w.opens_at, r.submitted_at, res.scores, res.validity, res.tier, res.policy_version,
-              row_number() OVER (PARTITION BY r.student_id ORDER BY w.opens_at DESC, r.submitted_at DESC) AS rn
-         FROM waves w
-         JOIN responses r ON r.wave_id = w.id AND r.status = 'submitted'
-         JOIN results res ON res.response_id = r.id
-        WHERE ${inIds("w.school_id", 1)} AND ($2::jsonb IS NULL OR ${inIds("r.student_id", 2)})
-     ) t WHERE rn <= 2`,
-    [schools, narrow],
-  );
-  for (const r of results.rows) {
-    const s = byId.get(r.student_id);
-    if (!s) continue;
-    const stored: StoredResult = { scores: r.scores, validity: r.validity, tier: r.tier, policyVersion: r.policy_version, submittedAt: r.submitted_at, opensAt: r.opens_at, waveKey: r.wave_key };
-    if (s.current === null) s.current = stored;
-    else if (stored.opensAt > s.current.opensAt) [s.previous, s.current] = [s.current, stored];
-    else s.previous = stored;
-  }
+/**
+ * One row per school selected: `students`, a JSON array with one array per enrolled student selected
+ * (positions: see {@link InputsTuple}), or null when none is. One statement for the whole selection,
+ * run school by school (the subquery is correlated with the school), so every join stays within one
+ * school's rows and the indexes on school_id and (wave_id, student_id) drive it; and the students come
+ * back as one JSON value per school instead of a row per student and per result (PGlite pays dearly
+ * per row returned, and so, less, does `pg`).
+ *
+ * The schools are a VALUES list, one parameter each ($6…), so that the planner knows how many there are
+ * (a set-returning function over one jsonb parameter counts as 100 rows, which makes PostgreSQL JIT-
+ * compile the query of a single school for a second or more). With many schools PostgreSQL JIT-compiles
+ * the statement all the same; one statement still beat one per school (measured at 200,000 students:
+ * the rows of one school are parsed while the next school's are being computed).
+ *
+ * `pick`/`res`: the latest two submitted results of each student, by the opening of their wave (the
+ * school's waves only), latest first. `obs`: the school's observations of each student up to `$4` (now)
+ * and from the earlier of `$5` (now − 90 days) and the school's first wave; {@link loadInputs} keeps
+ * those of each student's own window. `ov`: the latest override. Open cases: at most one per student
+ * (cases_one_open).
+ */
+const inputsSql = (schools: number): string => `
+SELECT sch.id AS school_id, (
+  WITH sel AS (
+    SELECT s.id, s.class_id, c.label, s.grade, s.key_population
+      FROM students s JOIN classes c ON c.id = s.class_id
+     WHERE s.school_id = sch.id AND s.status = 'enrolled'
+       AND ($1::int IS NULL OR s.grade = $1) AND ($2::text IS NULL OR s.class_id = $2)
+       AND ($3::jsonb IS NULL OR ${inIds("s.id", 3)})
+  ), pick AS (
+    SELECT r.student_id, r.id, w.school_year || '|' || w.season AS wave_key, w.opens_at, r.submitted_at,
+           row_number() OVER (PARTITION BY r.student_id ORDER BY w.opens_at DESC, r.submitted_at DESC) AS rn
+      FROM waves w
+      JOIN responses r ON r.wave_id = w.id AND r.status = 'submitted'
+      JOIN sel ON sel.id = r.student_id
+     WHERE w.school_id = sch.id
+  ), res AS (
+    SELECT p.student_id,
+           json_agg(json_build_array(p.wave_key, ${ms("p.opens_at")}, ${ms("p.submitted_at")}, x.scores, x.validity, x.tier, x.policy_version) ORDER BY p.rn) AS list
+      FROM pick p JOIN results x ON x.response_id = p.id
+     WHERE p.rn <= 2
+     GROUP BY p.student_id
+  ), obs AS (
+    SELECT o.student_id,
+           json_agg(json_build_array(o.author_id, o.role, o.instrument, o.score, o.evidence, ${ms("o.created_at")}) ORDER BY o.created_at, o.id) AS list
+      FROM observations o JOIN sel ON sel.id = o.student_id
+     WHERE o.school_id = sch.id AND o.created_at <= $4
+       AND o.created_at >= least($5::timestamptz, (SELECT min(w.opens_at) FROM waves w WHERE w.school_id = sch.id))
+     GROUP BY o.student_id
+  ), ov AS (
+    SELECT DISTINCT ON (t.student_id) t.student_id, t.id, t.tier, t.reason_enc, t.computed_tier, t.policy_version, t.author_id, t.created_at
+      FROM tier_overrides t JOIN sel ON sel.id = t.student_id
+     WHERE t.school_id = sch.id
+     ORDER BY t.student_id, t.created_at DESC, t.id DESC
+  )
+  SELECT json_agg(json_build_array(
+           sel.id, sel.class_id, sel.label, sel.grade, sel.key_population, res.list, obs.list, ${ms("cs.opened_at")}, cs.tier,
+           ov.id, ov.tier, ov.reason_enc, ov.computed_tier, ov.policy_version, ov.author_id, ${ms("ov.created_at")}))
+    FROM sel
+    LEFT JOIN res ON res.student_id = sel.id
+    LEFT JOIN obs ON obs.student_id = sel.id
+    LEFT JOIN cases cs ON cs.student_id = sel.id AND cs.school_id = sch.id AND cs.state <> 'closed'
+    LEFT JOIN ov ON ov.student_id = sel.id
+) AS students
+FROM (VALUES ${Array.from({ length: schools }, (_, i) => `($${i + 6}::text)`).join(", ")}) AS sch(id)`;
 
-  // Observations: since the student's current wave opened, else of the last 90 days.
-  const fallback = new Date(now.getTime() - OBSERVATION_WINDOW_DAYS * DAY_MS);
-  let earliest = fallback;
-  for (const s of byId.values()) if (s.current && s.current.opensAt < earliest) earliest = s.current.opensAt;
-  const observations = await q.query<ObservationRow>(
-    `SELECT o.student_id, o.author_id, o.role, o.instrument, o.score, o.evidence, o.created_at
-       FROM observations o
-      WHERE ${inIds("o.school_id", 1)} AND o.created_at >= $2 AND o.created_at <= $3 AND ($4::jsonb IS NULL OR ${inIds("o.student_id", 4)})
-      ORDER BY o.created_at, o.id`,
-    [schools, earliest, now, narrow],
-  );
-  for (const o of observations.rows) {
-    const s = byId.get(o.student_id);
-    if (!s) continue;
-    const since = s.current?.opensAt ?? fallback;
-    if (o.created_at < since) continue;
-    const key = o.evidence.keyPopulation;
-    s.observations.push({
-      informant: { role: o.role, id: o.author_id },
-      instrument: o.instrument,
-      at: o.created_at,
-      ...(o.score !== null && { score: o.score }),
-      critical: o.evidence.critical,
-      concerns: o.evidence.concerns,
-      ...(key !== undefined && { keyPopulation: key.map((k) => CHECKLIST_KEY_TO_ROSTER[k] ?? k) }),
-    });
-  }
+/** One student of {@link inputsSql}'s `students` array, by position. */
+type InputsTuple = [
+  id: string,
+  classId: string,
+  label: string,
+  grade: number,
+  keyPopulation: string[],
+  /** The latest two results, latest first. */
+  results: ResultTuple[] | null,
+  observations: ObservationTuple[] | null,
+  caseOpenedAt: number | null,
+  caseTier: TierName | null,
+  overrideId: string | null,
+  overrideTier: TierName,
+  overrideReasonEnc: string,
+  overrideComputedTier: TierName,
+  overridePolicyVersion: string,
+  overrideAuthorId: string,
+  overrideAt: number,
+];
+type ResultTuple = [waveKey: string, opensAt: number, submittedAt: number, scores: Record<string, ScoreResult>, validity: ValidityResult | null, tier: TierName, policyVersion: string];
+type ObservationTuple = [authorId: string, role: ObservationEvidence["informant"]["role"], instrument: string, score: ScoreResult | null, evidence: { critical: string[]; concerns: string[]; keyPopulation?: string[] }, at: number];
 
-  const overrides = await q.query<OverrideRow>(
-    `SELECT DISTINCT ON (student_id) id, student_id, tier, reason_enc, computed_tier, policy_version, author_id, created_at
-       FROM tier_overrides
-      WHERE ${inIds("school_id", 1)} AND ($2::jsonb IS NULL OR ${inIds("student_id", 2)})
-      ORDER BY student_id, created_at DESC, id DESC`,
-    [schools, narrow],
-  );
-  for (const o of overrides.rows) {
-    const s = byId.get(o.student_id);
-    if (s) s.override = { id: o.id, tier: o.tier, reasonEnc: o.reason_enc, computedTier: o.computed_tier, policyVersion: o.policy_version, authorId: o.author_id, at: o.created_at };
-  }
-
-  const cases = await loadOpenCases(q, sel.schoolIds);
-  return [...byId.values()].map(({ row, current, previous, observations: obs, override }) => ({
-    id: row.id,
-    schoolId: row.school_id,
-    classId: row.class_id,
-    classLabel: row.label,
-    grade: row.grade,
-    keyPopulation: row.key_population,
-    current,
-    previous,
-    observations: obs,
-    override,
-    openCase: cases.get(row.id) ?? null,
-  }));
+function toResult(t: ResultTuple | undefined): StoredResult | null {
+  if (t === undefined) return null;
+  const [waveKey, opensAt, submittedAt, scores, validity, tier, policyVersion] = t;
+  return { scores, validity, tier, policyVersion, submittedAt: new Date(submittedAt), opensAt: new Date(opensAt), waveKey };
 }
 
-/** Open cases by student (the cases feature's table, migration 007): when each was opened, at which tier. */
-export async function loadOpenCases(q: Queryable, schoolIds: readonly string[]): Promise<Map<string, { openedAt: Date; tier: TierName }>> {
-  const { rows } = await q.query<{ student_id: string; opened_at: Date; tier: TierName }>(
-    `SELECT student_id, opened_at, tier FROM cases WHERE ${inIds("school_id", 1)} AND state <> 'closed'`,
-    [JSON.stringify(schoolIds)],
-  );
-  return new Map(rows.map((r) => [r.student_id, { openedAt: r.opened_at, tier: r.tier }]));
+function toObservation([authorId, role, instrument, score, evidence, at]: ObservationTuple): ObservationEvidence {
+  const key = evidence.keyPopulation;
+  return {
+    informant: { role, id: authorId },
+    instrument,
+    at: new Date(at),
+    ...(score !== null && { score }),
+    critical: evidence.critical,
+    concerns: evidence.concerns,
+    ...(key !== undefined && { keyPopulation: key.map((k) => CHECKLIST_KEY_TO_ROSTER[k] ?? k) }),
+  };
+}
+
+function toInputs(schoolId: string, t: InputsTuple, fallback: number): StudentInputs {
+  const [id, classId, classLabel, grade, keyPopulation, results, observations, caseOpenedAt, caseTier, overrideId] = t;
+  const current = toResult(results?.[0]);
+  // The window: since the current wave opened, else the last 90 days.
+  const since = current?.opensAt.getTime() ?? fallback;
+  return {
+    id,
+    schoolId,
+    classId,
+    classLabel,
+    grade,
+    keyPopulation,
+    current,
+    previous: toResult(results?.[1]),
+    observations: observations === null ? [] : observations.filter((o) => o[5] >= since).map(toObservation),
+    override: overrideId === null ? null : { id: overrideId, tier: t[10], reasonEnc: t[11], computedTier: t[12], policyVersion: t[13], authorId: t[14], at: new Date(t[15]) },
+    openCase: caseOpenedAt === null ? null : { openedAt: new Date(caseOpenedAt), tier: caseTier! },
+  };
+}
+
+/** Loads the inputs of every enrolled student selected, in one statement (see {@link inputsSql}). */
+export async function loadInputs(q: Queryable, sel: Selection, now: Date): Promise<StudentInputs[]> {
+  if (sel.schoolIds.length === 0 || sel.studentIds?.length === 0) return [];
+  const fallback = new Date(now.getTime() - OBSERVATION_WINDOW_DAYS * DAY_MS);
+  const { rows } = await q.query<{ school_id: string; students: InputsTuple[] | null }>(inputsSql(sel.schoolIds.length), [
+    sel.grade ?? null,
+    sel.classId ?? null,
+    sel.studentIds !== undefined ? JSON.stringify(sel.studentIds) : null,
+    now,
+    fallback,
+    ...sel.schoolIds,
+  ]);
+  const out: StudentInputs[] = [];
+  for (const row of rows) for (const t of row.students ?? []) out.push(toInputs(row.school_id, t, fallback.getTime()));
+  return out;
 }
 
 /** Whether open cases reach the watch list (they do since the cases table, migration 007). */
@@ -234,9 +238,9 @@ export async function loadPolicyVersions(q: Queryable, schoolIds: readonly strin
   return new Map(rows.map((r) => [r.school_id, r.policy_version]));
 }
 
-/** Decrypts nothing: the name tokens of some students, for the caller to decrypt. */
+/** Decrypts nothing: the name tokens of some students (one JSON object back, not a row per student), for the caller to decrypt. */
 export async function loadNameTokens(q: Queryable, studentIds: readonly string[]): Promise<Map<string, string>> {
   if (studentIds.length === 0) return new Map();
-  const { rows } = await q.query<{ id: string; name_enc: string }>(`SELECT id, name_enc FROM students WHERE ${inIds("id", 1)}`, [JSON.stringify(studentIds)]);
-  return new Map(rows.map((r) => [r.id, r.name_enc]));
+  const { rows } = await q.query<{ tokens: Record<string, string> | null }>(`SELECT json_object_agg(id, name_enc) AS tokens FROM students WHERE ${inIds("id", 1)}`, [JSON.stringify(studentIds)]);
+  return new Map(Object.entries(rows[0]?.tokens ?? {}));
 }

@@ -5,8 +5,8 @@
  * it had n ≥ 100 respondents; otherwise the instrument's published alpha with the current wave's SD.
  *
  * A district wave's statistics read every response of the wave, so they are cached per database, keyed
- * by the wave, the instrument, and the wave's number of submissions and latest submission time (a new
- * submission changes the key, so the cache never serves stale numbers).
+ * by the wave, its number of submissions and latest submission time (one count per wave and request;
+ * a new submission changes the key, so the cache never serves stale numbers), and the instrument.
  */
 import { sampleStandardDeviation } from "simple-statistics";
 import { getInstrument } from "../../../../instruments/index";
@@ -46,19 +46,31 @@ export function itemScores(inst: Instrument, answers: Readonly<Record<string, un
   return out;
 }
 
-/** The district wave's n, SD of the total and alpha of the item scores for one instrument. */
-async function districtStats(q: Queryable, owner: object, waveKey: string, inst: Instrument): Promise<WaveStats> {
-  const params = [yearOf(waveKey), seasonOf(waveKey), inst.id];
-  const from = `FROM waves w JOIN responses r ON r.wave_id = w.id AND r.status = 'submitted' JOIN results res ON res.response_id = r.id
-               WHERE w.school_year = $1 AND w.season = $2 AND res.scores->$3->>'kind' = 'scored'`;
-  const head = await q.query<{ n: number; latest: Date | null }>(`SELECT count(*)::int AS n, max(r.submitted_at) AS latest ${from}`, params);
-  const { n, latest } = head.rows[0] ?? { n: 0, latest: null };
-  const key = `${waveKey}|${inst.id}|${n}|${latest?.toISOString() ?? ""}`;
+/** How many responses were submitted in a district wave, and the latest submission: the cache key of its statistics. */
+async function waveHead(q: Queryable, waveKey: string): Promise<string> {
+  const { rows } = await q.query<{ n: number; latest: Date | null }>(
+    `SELECT count(*)::int AS n, max(r.submitted_at) AS latest
+       FROM waves w JOIN responses r ON r.wave_id = w.id AND r.status = 'submitted'
+      WHERE w.school_year = $1 AND w.season = $2`,
+    [yearOf(waveKey), seasonOf(waveKey)],
+  );
+  const { n, latest } = rows[0] ?? { n: 0, latest: null };
+  return `${waveKey}|${n}|${latest?.toISOString() ?? ""}`;
+}
+
+/** The district wave's n, SD of the total and alpha of the item scores for one instrument (cached under the wave's head). */
+async function districtStats(q: Queryable, owner: object, waveKey: string, head: string, inst: Instrument): Promise<WaveStats> {
+  const key = `${head}|${inst.id}`;
   let cache = caches.get(owner);
   if (!cache) caches.set(owner, (cache = new Map()));
   const hit = cache.get(key);
   if (hit) return hit;
-  const { rows } = await q.query<{ total: number; answers: Record<string, unknown> | null }>(`SELECT (res.scores->$3->>'total')::float8 AS total, r.answers->$3 AS answers ${from}`, params);
+  const { rows } = await q.query<{ total: number; answers: Record<string, unknown> | null }>(
+    `SELECT (res.scores->$3->>'total')::float8 AS total, r.answers->$3 AS answers
+       FROM waves w JOIN responses r ON r.wave_id = w.id AND r.status = 'submitted' JOIN results res ON res.response_id = r.id
+      WHERE w.school_year = $1 AND w.season = $2 AND res.scores->$3->>'kind' = 'scored'`,
+    [yearOf(waveKey), seasonOf(waveKey), inst.id],
+  );
   const totals = rows.map((r) => r.total);
   const matrix = rows.map((r) => itemScores(inst, r.answers)).filter((x): x is number[] => x !== null);
   const alpha = cronbachAlpha(matrix);
@@ -81,22 +93,28 @@ async function waveSd(q: Queryable, waveKey: string, instrumentId: string): Prom
 /**
  * The change references for each (previous wave, current wave) pair, for `instrumentIds`; an instrument
  * without a usable reference is left out (no RCI is reported for it). `owner` keys the cache (the database).
+ * The current wave's SD (a scan of the whole district wave, and one that changes with every submission)
+ * is only read when the district's previous wave gives no reference of its own.
  */
 export async function loadChangeReferences(q: Queryable, owner: object, pairs: ReadonlySet<string>, instrumentIds: readonly string[]): Promise<Map<string, ChangeRefs>> {
   const out = new Map<string, ChangeRefs>();
+  const heads = new Map<string, string>();
   for (const pair of pairs) {
     const [previous, current] = pair.split(">") as [string, string];
+    let head = heads.get(previous);
+    if (head === undefined) heads.set(previous, (head = await waveHead(q, previous)));
     const refs: Record<string, { sd: number; reliability: number }> = {};
     for (const id of instrumentIds) {
       const inst = getInstrument(id);
       if (!inst) continue;
-      const district = await districtStats(q, owner, previous, inst);
-      const published = inst.reliability ? { alpha: inst.reliability.alpha } : undefined;
-      const ref = changeReference({
+      const district = await districtStats(q, owner, previous, head, inst);
+      const input = {
         ...(district.alpha !== null && { district: { n: district.n, sd: district.sd, alpha: district.alpha } }),
-        ...(published && { published }),
-        waveSd: await waveSd(q, current, id),
-      });
+        ...(inst.reliability && { published: { alpha: inst.reliability.alpha } }),
+      };
+      // changeReference takes the current wave's SD only when the district's reference is not usable.
+      let ref = changeReference({ ...input, waveSd: 0 });
+      if (ref.kind !== "reference" || ref.basis !== "district") ref = changeReference({ ...input, waveSd: await waveSd(q, current, id) });
       if (ref.kind === "reference") refs[id] = { sd: ref.sd, reliability: ref.reliability };
     }
     out.set(pair, refs);
