@@ -154,6 +154,15 @@ export interface OpenPgliteOptions {
   loadDataDir?: Blob | File;
 }
 
+/**
+ * Memory settings of the embedded engine, which runs inside this process: its buffer pool counts in the
+ * process's memory. PGlite's default pool of 128 MB is most of what a streaming export of a whole
+ * district would hold; 16 MB is PostgreSQL's own minimal default. Large scans go through a small ring of
+ * buffers whatever the pool's size, and the operating system caches the data files. Given as start
+ * parameters: PGlite's `postgresqlconf` option would overwrite the data directory's postgresql.conf.
+ */
+const MEMORY_SETTINGS = ["-c", "shared_buffers=16MB"];
+
 /** Opens PGlite on `dataDir` (created on first start) or in memory when it is absent. */
 export async function openPglite(options: OpenPgliteOptions): Promise<Database> {
   // Same value types as the pg implementation (database.ts); array types follow their elements.
@@ -161,6 +170,7 @@ export async function openPglite(options: OpenPgliteOptions): Promise<Database> 
   try {
     const pglite = await PGlite.create({
       parsers,
+      startParams: [...PGlite.defaultStartParams, ...MEMORY_SETTINGS],
       ...(options.dataDir === undefined ? {} : { dataDir: options.dataDir }),
       ...(options.loadDataDir === undefined ? {} : { loadDataDir: options.loadDataDir }),
     });

@@ -41,18 +41,70 @@ export interface GroupStats {
   readonly who5: { readonly n: number; readonly mean: number | null; readonly sd: number | null };
 }
 
+/** The grouping column of each dimension in `groupStats`'s per-student rows (`b`). */
 const DIM_SQL: Record<Dimension, string> = {
   school: "b.school_id",
   grade: "b.grade::text",
   gender: "b.gender",
-  "key-population": "b.category",
+  // the student's list as stored: grouped as it is, then expanded to its categories (see groupStats)
+  "key-population": "b.key_population",
 };
 
-interface StatsRow extends Record<string, unknown> {
+/** The ids of a district wave's school waves (one per school). */
+async function waveIds(q: Queryable, wave: WaveRef): Promise<string[]> {
+  const { rows } = await q.query<{ id: string }>("SELECT id FROM waves WHERE school_year = $1 AND season = $2", [wave.schoolYear, wave.season]);
+  return rows.map((r) => r.id);
+}
+
+/**
+ * WHO-5 values of a group as PostgreSQL's float8 aggregates hold them: the count, the sum and the sum of
+ * squared deviations from the mean (`regr_sxx`). Two groups' states merge with PostgreSQL's own combine
+ * step for parallel aggregation (`float8_combine`), and `avg`/`stddev_samp` are read off the state with
+ * its formulas, so a margin built here is what `GROUPING SETS` gives with its rows split over workers.
+ */
+interface Who5State {
+  readonly n: number;
+  readonly sx: number;
+  readonly sxx: number;
+}
+
+const EMPTY_WHO5: Who5State = { n: 0, sx: 0, sxx: 0 };
+
+function combineWho5(a: Who5State, b: Who5State): Who5State {
+  if (a.n === 0) return b;
+  if (b.n === 0) return a;
+  const n = a.n + b.n;
+  const tmp = a.sx / a.n - b.sx / b.n;
+  return { n, sx: a.sx + b.sx, sxx: a.sxx + b.sxx + (a.n * b.n * tmp * tmp) / n };
+}
+
+const who5Summary = (s: Who5State): GroupStats["who5"] => ({ n: s.n, mean: s.n === 0 ? null : s.sx / s.n, sd: s.n <= 1 ? null : Math.sqrt(s.sxx / (s.n - 1)) });
+
+/** One group's counts and WHO-5 state while margins are summed up. */
+interface Tally {
+  population: number;
+  coverage: Record<CoverageCategory, number>;
+  tiers: Record<TierName, number>;
+  who5: Who5State;
+}
+
+const emptyTally = (): Tally => ({
+  population: 0,
+  coverage: { "opted-out": 0, pending: 0, consented: 0, declined: 0, completed: 0, questionable: 0 },
+  tiers: { none: 0, yellow: 0, orange: 0, red: 0 },
+  who5: EMPTY_WHO5,
+});
+
+function addTally(into: Tally, from: Tally): void {
+  into.population += from.population;
+  for (const c of COVERAGE_CATEGORIES) into.coverage[c] += from.coverage[c];
+  for (const t of TIER_ORDER) into.tiers[t] += from.tiers[t];
+  into.who5 = combineWho5(into.who5, from.who5);
+}
+
+interface PartRow extends Record<string, unknown> {
   d0: string | null;
   d1: string | null;
-  g0: number;
-  g1: number;
   population: number;
   opted_out: number;
   pending: number;
@@ -65,29 +117,38 @@ interface StatsRow extends Record<string, unknown> {
   t_orange: number;
   t_red: number;
   w_n: number;
-  w_mean: number | null;
-  w_sd: number | null;
+  w_sx: number | null;
+  w_sxx: number | null;
 }
 
+const PART_COLUMNS = ["population", "opted_out", "pending", "consented", "declined", "completed", "questionable", "t_none", "t_yellow", "t_orange", "t_red", "w_n", "w_sx", "w_sxx"] as const;
+
+const tallyOf = (r: PartRow): Tally => ({
+  population: r.population,
+  coverage: { "opted-out": r.opted_out, pending: r.pending, consented: r.consented, declined: r.declined, completed: r.completed, questionable: r.questionable },
+  tiers: { none: r.t_none, yellow: r.t_yellow, orange: r.t_orange, red: r.t_red },
+  who5: { n: r.w_n, sx: r.w_sx ?? 0, sxx: r.w_sxx ?? 0 },
+});
+
 /**
- * Figures per group of `dims` (one or two dimensions) for a district wave, with every margin
- * (GROUPING SETS): the groups themselves, each dimension alone when there are two, and the district.
+ * Figures per group of `dims` (one or two dimensions) for a district wave, with every margin: the
+ * groups themselves, each dimension alone when there are two, and the district (always present, with
+ * zero counts when the wave has nobody).
+ *
+ * One plain `GROUP BY` of the groups in SQL, which PostgreSQL runs with parallel workers (a `GROUPING
+ * SETS` query cannot aggregate in parallel), and the margins summed here: counts add up, and WHO-5
+ * states merge as PostgreSQL merges partial aggregates (Who5State). A key-population category is a
+ * category of a student's list (a student may be in several, or in "none"): SQL groups by the list
+ * itself, which is cheap, and a second step expands each list to its categories.
  */
 export async function groupStats(q: Queryable, wave: WaveRef, dims: readonly Dimension[]): Promise<GroupStats[]> {
-  const withCategory = dims.includes("key-population");
   const [a, b] = dims;
   if (a === undefined) throw new RangeError("groupStats needs a dimension");
+  const withCategory = dims.includes("key-population");
+  const ids = await waveIds(q, wave);
   const d0 = DIM_SQL[a];
   const d1 = b === undefined ? "NULL::text" : DIM_SQL[b];
-  const sets = b === undefined ? `(${d0}), ()` : `(${d0}, ${d1}), (${d0}), (${d1}), ()`;
-  const g1 = b === undefined ? "1" : `GROUPING(${d1})`;
-  const lateral = withCategory
-    ? `CROSS JOIN LATERAL (SELECT x AS category FROM jsonb_array_elements_text(CASE WHEN jsonb_typeof(s.key_population) = 'array' THEN s.key_population ELSE '[]'::jsonb END) AS x
-                           UNION ALL SELECT 'none' WHERE jsonb_typeof(s.key_population) <> 'array' OR jsonb_array_length(s.key_population) = 0) AS kp`
-    : "";
-  const { rows } = await q.query<StatsRow>(
-    `SELECT ${d0} AS d0, ${d1} AS d1, GROUPING(${d0})::int AS g0, (${g1})::int AS g1,
-            count(*)::int AS population,
+  const counts = `count(*)::int AS population,
             (count(*) FILTER (WHERE b.cat = 'opted-out'))::int AS opted_out,
             (count(*) FILTER (WHERE b.cat = 'pending'))::int AS pending,
             (count(*) FILTER (WHERE b.cat = 'consented'))::int AS consented,
@@ -98,35 +159,71 @@ export async function groupStats(q: Queryable, wave: WaveRef, dims: readonly Dim
             (count(*) FILTER (WHERE b.tier = 'yellow'))::int AS t_yellow,
             (count(*) FILTER (WHERE b.tier = 'orange'))::int AS t_orange,
             (count(*) FILTER (WHERE b.tier = 'red'))::int AS t_red,
-            count(b.who5)::int AS w_n, avg(b.who5) AS w_mean, stddev_samp(b.who5) AS w_sd
-       FROM (SELECT s.school_id, s.grade, coalesce(s.gender, 'unknown') AS gender, ${withCategory ? "kp.category" : "NULL::text AS category"},
-                    CASE WHEN p.status = 'submitted' AND r.validity->>'kind' = 'questionable' THEN 'questionable'
+            regr_count(1, b.who5)::int AS w_n, sum(b.who5) AS w_sx, regr_sxx(1, b.who5) AS w_sxx`;
+  // x: the wave's submitted responses with their result. Its values name q.status so that PostgreSQL
+  // works them out from the jsonb after the join (once per response of this wave), not while scanning
+  // the results of every wave.
+  const grouped = `SELECT ${d0} AS d0, ${d1} AS d1, ${counts}
+       FROM (SELECT s.school_id, s.grade, coalesce(s.gender, 'unknown') AS gender, s.key_population,
+                    CASE WHEN p.status = 'submitted' AND x.questionable THEN 'questionable'
                          WHEN p.status = 'submitted' THEN 'completed'
                          WHEN p.status = 'declined' THEN 'declined'
                          WHEN k.status = 'opted-out' THEN 'opted-out'
                          WHEN k.status = 'consented' THEN 'consented'
                          ELSE 'pending' END AS cat,
-                    r.tier,
-                    CASE WHEN r.scores->'who5'->>'kind' = 'scored' AND jsonb_typeof(r.scores->'who5'->'percent') = 'number'
-                         THEN (r.scores->'who5'->>'percent')::float8 END AS who5
+                    x.tier, x.who5
                FROM waves w
                JOIN students s ON s.school_id = w.school_id
                LEFT JOIN consents k ON k.wave_id = w.id AND k.student_id = s.id
-               LEFT JOIN responses p ON p.wave_id = w.id AND p.student_id = s.id
-               LEFT JOIN results r ON r.response_id = p.id AND p.status = 'submitted'
-               ${lateral}
-              WHERE w.school_year = $1 AND w.season = $2 AND (s.status = 'enrolled' OR p.id IS NOT NULL)) AS b
-      GROUP BY GROUPING SETS (${sets})`,
-    [wave.schoolYear, wave.season],
-  );
-  return rows.map((r) => ({
-    key: b === undefined ? [r.d0 ?? ""] : [r.d0 ?? "", r.d1 ?? ""],
-    rolled: b === undefined ? [r.g0 === 1] : [r.g0 === 1, r.g1 === 1],
-    population: r.population,
-    coverage: { "opted-out": r.opted_out, pending: r.pending, consented: r.consented, declined: r.declined, completed: r.completed, questionable: r.questionable },
-    tiers: { none: r.t_none, yellow: r.t_yellow, orange: r.t_orange, red: r.t_red },
-    who5: { n: r.w_n, mean: r.w_mean, sd: r.w_sd },
-  }));
+               LEFT JOIN responses p ON p.wave_id = w.id AND p.student_id = s.id AND p.wave_id = ANY($1::text[])
+               LEFT JOIN (SELECT o.id, r.tier,
+                                 o.status = 'submitted' AND r.validity->>'kind' = 'questionable' AS questionable,
+                                 CASE WHEN o.status = 'submitted' AND r.scores->'who5'->>'kind' = 'scored' AND jsonb_typeof(r.scores->'who5'->'percent') = 'number'
+                                      THEN (r.scores->'who5'->>'percent')::float8 END AS who5
+                            FROM responses o JOIN results r ON r.response_id = o.id
+                           WHERE o.wave_id = ANY($1::text[]) AND o.status = 'submitted') AS x ON x.id = p.id
+              WHERE w.id = ANY($1::text[]) AND (s.status = 'enrolled' OR p.id IS NOT NULL)) AS b
+      GROUP BY 1, 2`;
+  // Each list's categories: its elements, or "none" for an empty list (or anything but a list).
+  const list = `g.d${dims.indexOf("key-population")}`;
+  const category = (i: 0 | 1): string => (dims[i] === "key-population" ? "kp.category" : `g.d${i}`);
+  const sql = withCategory
+    ? `SELECT ${category(0)} AS d0, ${b === undefined ? "NULL::text" : category(1)} AS d1, ${PART_COLUMNS.map((c) => `g.${c}`).join(", ")}
+         FROM (${grouped}) AS g
+         CROSS JOIN LATERAL jsonb_array_elements_text(
+           CASE WHEN jsonb_typeof(${list}) = 'array' AND jsonb_array_length(${list}) > 0 THEN ${list} ELSE '["none"]'::jsonb END) AS kp(category)`
+    : grouped;
+  const { rows } = await q.query<PartRow>(sql, [ids]);
+
+  // The groups: a key-population group may come in several parts (one per list that holds it).
+  const cells = new Map<string, { d0: string | null; d1: string | null; tally: Tally }>();
+  for (const r of rows) {
+    const key = JSON.stringify([r.d0, r.d1]);
+    let cell = cells.get(key);
+    if (cell === undefined) cells.set(key, (cell = { d0: r.d0, d1: r.d1, tally: emptyTally() }));
+    addTally(cell.tally, tallyOf(r));
+  }
+  const out: GroupStats[] = [];
+  const push = (key: readonly string[], rolled: readonly boolean[], t: Tally): void => {
+    out.push({ key, rolled, population: t.population, coverage: t.coverage, tiers: t.tiers, who5: who5Summary(t.who5) });
+  };
+  const district = emptyTally();
+  const byD0 = new Map<string | null, Tally>();
+  const byD1 = new Map<string | null, Tally>();
+  for (const { d0: v0, d1: v1, tally } of cells.values()) {
+    push(b === undefined ? [v0 ?? ""] : [v0 ?? "", v1 ?? ""], b === undefined ? [false] : [false, false], tally);
+    addTally(district, tally);
+    if (b === undefined) continue;
+    for (const [margin, v] of [[byD0, v0], [byD1, v1]] as const) {
+      let m = margin.get(v);
+      if (m === undefined) margin.set(v, (m = emptyTally()));
+      addTally(m, tally);
+    }
+  }
+  for (const [v, t] of byD0) push([v ?? "", ""], [false, true], t);
+  for (const [v, t] of byD1) push(["", v ?? ""], [true, false], t);
+  push(b === undefined ? [""] : ["", ""], b === undefined ? [true] : [true, true], district);
+  return out;
 }
 
 export interface SchoolLabel {
@@ -171,29 +268,35 @@ export interface FactorCell extends Record<string, unknown> {
 /**
  * WHO-5 percentage count, mean and SD per factor item and answer category, over submitted responses:
  * one scan, one GROUPING SET per item. `items` must be item ids of instruments/wellbeing-factors.ts
- * (lower-case letters and '-'; anything else is refused, as they become column expressions).
+ * (lower-case letters and '-'; anything else is refused, as they become column names).
+ *
+ * The wave's responses are picked while scanning (wave ids, not a join), and each response's factor
+ * answers are read from its jsonb in one call (`jsonb_to_record`): the answers are worked out for
+ * this wave's responses only, once each.
  */
 export async function factorStats(q: Queryable, wave: WaveRef, items: readonly string[]): Promise<FactorCell[]> {
   if (items.length === 0) return [];
   for (const item of items) if (!/^[a-z][a-z-]{0,40}$/.test(item)) throw new RangeError(`bad factor item id ${item}`);
+  const ids = await waveIds(q, wave);
   const value = (i: number): string => `c${i}`;
+  const answer = (item: string): string => `f."${item}"`;
   const extract = items
-    .map((item, i) => `CASE WHEN jsonb_typeof(p.answers->'wellbeing-factors'->'${item}') = 'number' AND (p.answers->'wellbeing-factors'->>'${item}') ~ '^[0-9]{1,3}$'
-                           THEN (p.answers->'wellbeing-factors'->>'${item}')::int END AS ${value(i)}`)
+    .map((item, i) => `CASE WHEN jsonb_typeof(${answer(item)}) = 'number' AND (${answer(item)} #>> '{}') ~ '^[0-9]{1,3}$' THEN (${answer(item)} #>> '{}')::int END AS ${value(i)}`)
     .join(",\n              ");
+  // who5 names p.status so that PostgreSQL works it out after the join, for this wave's results only.
   const { rows } = await q.query<{ g: number; n: number; mean: number | null; sd: number | null } & Record<string, unknown>>(
     `SELECT ${items.map((_, i) => `${value(i)}, GROUPING(${value(i)})::int AS g${i}`).join(", ")},
             count(x.who5)::int AS n, avg(x.who5) AS mean, stddev_samp(x.who5) AS sd
-       FROM (SELECT CASE WHEN r.scores->'who5'->>'kind' = 'scored' AND jsonb_typeof(r.scores->'who5'->'percent') = 'number'
+       FROM (SELECT CASE WHEN p.status = 'submitted' AND r.scores->'who5'->>'kind' = 'scored' AND jsonb_typeof(r.scores->'who5'->'percent') = 'number'
                          THEN (r.scores->'who5'->>'percent')::float8 END AS who5,
               ${extract}
-               FROM waves w
-               JOIN responses p ON p.wave_id = w.id AND p.status = 'submitted'
+               FROM responses p
                JOIN results r ON r.response_id = p.id
-              WHERE w.school_year = $1 AND w.season = $2) AS x
-      -- (no jsonb test in WHERE: the planner cannot estimate it and picks nested loops)
+               CROSS JOIN LATERAL jsonb_to_record(CASE WHEN jsonb_typeof(p.answers->'wellbeing-factors') = 'object' THEN p.answers->'wellbeing-factors' END)
+                 AS f(${items.map((item) => `"${item}" jsonb`).join(", ")})
+              WHERE p.wave_id = ANY($1::text[]) AND p.status = 'submitted') AS x
       GROUP BY GROUPING SETS (${items.map((_, i) => `(${value(i)})`).join(", ")})`,
-    [wave.schoolYear, wave.season],
+    [ids],
   );
   const out: FactorCell[] = [];
   for (const r of rows) {
