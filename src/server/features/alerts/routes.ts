@@ -76,7 +76,9 @@ export const alertRoutes: FastifyPluginAsync<AlertRoutesOptions> = async (base, 
     await hub.ready();
     reply.hijack();
     const res = reply.raw;
+    // A hijacked reply sends only what is written here: the security headers set on the reply come along.
     res.writeHead(200, {
+      ...reply.getHeaders(),
       "content-type": "text/event-stream; charset=utf-8",
       "cache-control": "no-cache, no-store",
       connection: "keep-alive",

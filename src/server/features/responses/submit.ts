@@ -5,7 +5,7 @@
  */
 import type { Instrument, SchoolLevel } from "../../../../instruments/schema";
 import type { Answers, ScoreResult, TierPolicy, TierResult, ValidityResult } from "../../../../scoring/index";
-import { assignTier, checkValidity, scoreBattery } from "../../../../scoring/index";
+import { assignTier, scoreResponse } from "../../../../scoring/index";
 import type { PageVisit } from "../../../shared/responses";
 import type { Queryable } from "../../db/database";
 import { pageTimings } from "./answers";
@@ -56,8 +56,7 @@ export function criticalItemsOf(scores: Readonly<Record<string, ScoreResult>>): 
  * key-population categories.
  */
 export function scoreSubmission(input: SubmissionInput): Submission {
-  const scores = scoreBattery(input.instruments, input.answers, { level: levelOf(input.grade) });
-  const validity = checkValidity(input.instruments, input.answers, pageTimings(input.visits), input.policy.validity);
+  const { scores, validity } = scoreResponse(input.instruments, input.answers, pageTimings(input.visits), input.policy.validity, { level: levelOf(input.grade) });
   const tier = assignTier({ selfReport: scores, validity, observations: [], keyPopulation: input.keyPopulation, deteriorated: [] }, input.policy);
   return { scores, validity, tier, critical: criticalItemsOf(scores) };
 }
