@@ -77,8 +77,8 @@ export const alertRoutes: FastifyPluginAsync<AlertRoutesOptions> = async (base, 
     reply.hijack();
     const res = reply.raw;
     // A hijacked reply sends only what is written here: the security headers set on the reply come along.
+    for (const [name, value] of Object.entries(reply.getHeaders())) if (value !== undefined) res.setHeader(name, value);
     res.writeHead(200, {
-      ...reply.getHeaders(),
       "content-type": "text/event-stream; charset=utf-8",
       "cache-control": "no-cache, no-store",
       connection: "keep-alive",
