@@ -105,6 +105,8 @@ export type SendFeedbackBody = z.infer<typeof SendFeedbackBody>;
 export const SentFeedback = z.object({
   id: z.string(),
   template: z.string(),
+  /** The case step the message follows. */
+  step: z.string(),
   audience: FeedbackAudience,
   text: z.object({ "zh-CN": z.string(), en: z.string() }),
   sentAt: z.string(),

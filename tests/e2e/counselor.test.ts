@@ -2,7 +2,9 @@
  * The counselor's closed loop in real Chromium against the real server (issue 6, "Tests"): a student's
  * critical answer reaches a counselor page open in another browser context within 5 s (banner and
  * chime), is acknowledged by a named person and becomes a case that goes interview → plan (referral) →
- * referral → closed; an alert nobody acknowledges escalates (the test clock moved past 30 minutes, the
+ * referral → closed, with the fixed feedback (反馈) of the interview sent to the homeroom teacher (who sees it
+ * among their notices on /observe, with no score or tier) and recorded as told to the guardians, once each;
+ * an alert nobody acknowledges escalates (the test clock moved past 30 minutes, the
  * server's escalation run called as its timer does) and shows on the school lead's open page; and the
  * student page shows the entry, releases a check-in notice, and keeps an override beside the computed tier.
  */
@@ -17,6 +19,9 @@ const executablePath = chromiumForTests();
 
 /** ASQ question 1 "yes" (a critical answer); with question 5 "yes" it is acute (red). */
 const critical = (acute: boolean): Choices => ({ grid: { ...calm.grid, asq__grid: ["yes", "no", "no", "no"] }, question: { asq__q5: acute ? "yes" : "no" } });
+/** Words that must never reach a teacher (as tests/e2e/observe.test.ts checks on /observe). */
+const TIER_WORDS = /\b(red|orange|yellow|tier|score|scores|PHQ-9|GAD-7|moderate)\b|红色|橙色|黄色|红灯|分数|得分|分值|等级|中度/i;
+
 /** PHQ-9 total 10 (moderate): a yellow student. */
 const moderate: Choices = { ...calm, grid: { ...calm.grid, phq9__grid: ["2", "2", "2", "1", "1", "1", "1", "0", "0"] } };
 
@@ -58,6 +63,16 @@ describe.skipIf(!executablePath)("the counselor's pages in Chromium", { timeout:
     await page.goto(`${env.lab.baseUrl}${path}`);
     return { context, page };
   }
+
+  /** A homeroom teacher of the student's class. */
+  async function homeroomOf(studentId: string): Promise<string> {
+    const { server } = env.lab;
+    const { rows } = await server.db.query<{ school_id: string; class_id: string }>("SELECT school_id, class_id FROM students WHERE id = $1", [studentId]);
+    return server.seed.account("homeroom", { schoolId: rows[0]!.school_id, classes: [{ classId: rows[0]!.class_id, relation: "homeroom" }], username: "homeroom.zhou" });
+  }
+
+  /** The case id of an open case page. */
+  const caseId = (page: Page): string => new URL(page.url()).pathname.split("/").at(-1)!;
 
   const live = (page: Page) => page.getByRole("region", { name: "实时预警 · Live alerts" });
   const banner = (page: Page) => page.getByTestId("alert-banner");
@@ -128,16 +143,78 @@ describe.skipIf(!executablePath)("the counselor's pages in Chromium", { timeout:
     // Notes are text: the markup shows as typed and makes no element.
     expect(await page.getByTestId("timeline").textContent()).toContain(notes);
     expect(await page.locator("[data-testid=timeline] b").count()).toBe(0);
+
+    // Feedback (反馈) of the interview: fixed words only, to the homeroom teacher and to the guardians.
+    const feedback = page.getByTestId("feedback");
+    const templates = () => feedback.getByTestId("feedback-item").evaluateAll((items) => items.map((i) => i.getAttribute("data-template")));
+    await expect.poll(templates, { timeout: 10_000 }).toEqual(["interview-homeroom", "interview-guardian"]);
+    expect(await feedback.locator("input, textarea, select, [contenteditable]").count()).toBe(0);
+    const toHomeroom = feedback.locator("[data-template=interview-homeroom]");
+    const toGuardians = feedback.locator("[data-template=interview-guardian]");
+    const homeroomWords = (await toHomeroom.locator("blockquote").textContent()) ?? "";
+    expect(homeroomWords).toContain("心理老师已与该生面谈");
+    expect(homeroomWords).toContain("The counselor has talked with this student");
+    expect(await toHomeroom.getAttribute("data-sent")).toBe("false");
+    // Asking first; cancelling sends nothing.
+    await toHomeroom.getByRole("button", { name: "发给班主任 · Send to the homeroom teacher" }).click();
+    expect(await toHomeroom.textContent()).toContain("发出后不能撤回");
+    await toHomeroom.getByRole("button", { name: "取消 · Cancel" }).click();
+    expect(await toHomeroom.getAttribute("data-sent")).toBe("false");
+    await toHomeroom.getByRole("button", { name: "发给班主任 · Send to the homeroom teacher" }).click();
+    await toHomeroom.getByRole("button", { name: "确认发送 · Send" }).click();
+    await expect.poll(() => toHomeroom.getAttribute("data-sent")).toBe("true");
+    expect(await toHomeroom.textContent()).toContain("已发给班主任");
+    expect(await toHomeroom.textContent()).toContain("王老师");
+    expect(await toHomeroom.getByRole("button").count()).toBe(0);
+    expect(await feedback.getByRole("status").textContent()).toContain("已发给班主任");
+    await shot(page, "48-case-feedback-sent");
+
+    // The same message again is refused by the server, and a page still offering it learns it was sent.
+    const { headers: counselorHeaders } = await env.lab.server.signIn(counselor);
+    const again = await env.lab.server.app.inject({ method: "POST", url: `/api/cases/${caseId(page)}/feedback`, headers: counselorHeaders, payload: { template: "interview-homeroom" } });
+    expect(again.statusCode).toBe(409);
+    expect(again.json().error.code).toBe("feedback_already_sent");
+    const elsewhere = await env.lab.server.app.inject({ method: "POST", url: `/api/cases/${caseId(page)}/feedback`, headers: counselorHeaders, payload: { template: "interview-guardian" } });
+    expect(elsewhere.statusCode, elsewhere.body).toBe(201);
+    await toGuardians.getByRole("button", { name: "已告知家长 · Guardians told" }).click();
+    await toGuardians.getByRole("button", { name: "确认记录 · Record" }).click();
+    await expect.poll(() => feedback.getByRole("alert").textContent()).toContain("该反馈已发送");
+    await expect.poll(() => toGuardians.getAttribute("data-sent")).toBe("true");
+    expect(await toGuardians.textContent()).toContain("已记录告知家长");
+    expect(await toGuardians.getByRole("button").count()).toBe(0);
+
+    // The homeroom teacher, in another browser context, finds the words among their notices: nothing else.
+    const homeroom = await homeroomOf(studentId);
+    const teacher = await staffPage(env.browser, homeroom, "/observe");
+    const fromCounselor = teacher.page.getByRole("region", { name: "心理教师的反馈 · From the counselor" });
+    await expect.poll(() => fromCounselor.getByTestId("notice").count(), { timeout: 15_000 }).toBe(1);
+    const notice = (await fromCounselor.getByTestId("notice").textContent()) ?? "";
+    expect(notice).toContain(name);
+    expect(notice).toContain("心理老师已与该生面谈");
+    expect(notice).toContain("The counselor has talked with this student");
+    expect(notice).not.toContain("不开心");
+    expect(notice).not.toMatch(TIER_WORDS);
+    expect((await teacher.page.locator("main").textContent()) ?? "").not.toMatch(TIER_WORDS);
+    expect(await teacher.page.content()).not.toMatch(/\b(red|orange|yellow)\b/);
+    await shot(teacher.page, "49-observe-feedback");
+    await fromCounselor.getByRole("button", { name: `已读：${name} · Mark read` }).click();
+    await expect.poll(() => fromCounselor.getByTestId("notice").textContent()).toContain("已读 · Read");
+    await teacher.context.close();
+
     await record(async () => {
       await page.getByLabel("步骤 · Step").selectOption("plan");
       await page.getByLabel("方案 · Plan").selectOption("referral");
     }, "转介 · Referral");
+    // The panel is read again with each step: the plan's message now, and that the teacher read the first.
+    await expect.poll(templates).toEqual(["interview-homeroom", "interview-guardian", "plan-homeroom"]);
+    expect(await toHomeroom.textContent()).toContain("班主任已阅读");
     await record(async () => {
       await page.getByLabel("转介医院 · Hospital").fill("市精神卫生中心");
       await page.getByLabel("转介日期 · Referral date").fill("2026-03-03");
       await page.getByLabel("绿色通道 · Green channel").check();
       await page.getByLabel("转介结果（可选）· Outcome (optional)").fill("已预约儿少门诊");
     }, "已转介");
+    await expect.poll(templates).toEqual(["interview-homeroom", "interview-guardian", "plan-homeroom", "referral-homeroom", "referral-guardian"]);
     await shot(page, "42-case-referred");
     await expectAccessible(page, "case page");
     await record(async () => {
@@ -154,6 +231,14 @@ describe.skipIf(!executablePath)("the counselor's pages in Chromium", { timeout:
       [studentId],
     );
     expect(rows).toEqual([{ state: "closed", steps: 6 }]);
+    const { rows: sentRows } = await env.lab.server.db.query<{ template: string; audience: string; sent_by: string }>(
+      "SELECT template, audience, sent_by FROM case_feedback WHERE student_id = $1 ORDER BY template",
+      [studentId],
+    );
+    expect(sentRows).toEqual([
+      { template: "interview-guardian", audience: "guardian", sent_by: counselor },
+      { template: "interview-homeroom", audience: "homeroom", sent_by: counselor },
+    ]);
     await context.close();
   });
 

@@ -1,13 +1,15 @@
 /**
  * One case (/counselor/cases/:id): who, tier, state, due date and whether it is overdue; the timeline of
- * steps; and a small form for the next step (only the steps the server allows), each posting to
- * /api/cases/:id/steps. Notes are shown as text, never as HTML.
+ * steps; the fixed feedback messages of the steps taken (FeedbackPanel); and a small form for the next
+ * step (only the steps the server allows), each posting to /api/cases/:id/steps. Notes are shown as text,
+ * never as HTML.
  */
 import { useEffect, useId, useState, type FormEvent, type ReactNode } from "react";
 import type { CaseDetail, CasePlan, StepKind } from "../../shared/cases";
 import { staffApi } from "../staff/client";
 import { failureText } from "../staff/model";
 import { TierBadge } from "./AlertViews";
+import { FeedbackPanel } from "./FeedbackPanel";
 import {
   CASE_STATE_LABEL,
   CASE_TIER_LABEL,
@@ -97,6 +99,9 @@ export function CasePage({ caseId }: { caseId: string }) {
           ))}
         </ol>
       </section>
+
+      {/* Read again after each step: a new step may allow new messages. */}
+      <FeedbackPanel key={`feedback-${c.steps.length}`} caseId={c.id} />
 
       {c.allowed.length > 0 && <NextStep key={c.steps.length} detail={c} onSaved={(d) => setState({ kind: "ready", detail: d })} onConflict={() => setVersion((v) => v + 1)} />}
     </>

@@ -11,6 +11,7 @@ import type { Role } from "../../shared/api";
 import type { AcknowledgeReply, Alert, StreamEventName } from "../../shared/alerts";
 import type { CaseList, CasePlan, CaseState, CaseStep, CaseSummary, CaseTier, NoticeCreated, StepBody, StepKind } from "../../shared/cases";
 import type { RecordScore } from "../../shared/archive";
+import type { CaseFeedback, FeedbackAudience, FeedbackStep, SentFeedback } from "../../shared/feedback";
 import type { ClassSummary } from "../../shared/schools";
 import type { ObservationView, TierName, WatchlistEntry } from "../../shared/watchlist";
 
@@ -504,6 +505,102 @@ export const STEP_ORDER: readonly StepKind[] = ["acknowledge", "interview", "pla
 
 /** The allowed steps in the form order. */
 export const stepChoices = (allowed: readonly StepKind[]): StepKind[] => STEP_ORDER.filter((k) => allowed.includes(k));
+
+// ---------------------------------------------------------------------------------------------
+// Feedback (反馈) of case steps
+
+/** The steps that have feedback templates, in case order (the server's templates, src/shared/feedback.ts). */
+export const FEEDBACK_STEPS: readonly FeedbackStep[] = ["interview", "plan", "referral", "return", "close"];
+
+export const FEEDBACK_STEP_LABEL: Readonly<Record<FeedbackStep, string>> = {
+  interview: "约谈后 · After the interview",
+  plan: "制定方案后 · After the plan",
+  referral: "转介后 · After the referral",
+  return: "复学时 · On return to school",
+  close: "结案时 · On closing",
+};
+
+/** What sending means for each audience: the homeroom teacher gets it in XinQing; guardians are told by the counselor. */
+export const FEEDBACK_ACTION: Readonly<Record<FeedbackAudience, { readonly to: string; readonly button: string; readonly question: string; readonly confirm: string; readonly done: string }>> = {
+  homeroom: {
+    to: "致班主任 · To the homeroom teacher",
+    button: "发给班主任 · Send to the homeroom teacher",
+    question: "确定将以上固定内容发给该生的班主任吗？发出后不能撤回。· Send the words above to the student's homeroom teacher? This cannot be undone.",
+    confirm: "确认发送 · Send",
+    done: "已发给班主任 · Sent to the homeroom teacher",
+  },
+  guardian: {
+    to: "致家长 · To the guardians",
+    button: "已告知家长 · Guardians told",
+    question: "请在当面、电话或书面告知家长以上内容后再记录。确定记录为已告知家长吗？· Tell the guardians these words in person, by phone or on paper first. Record that they were told?",
+    confirm: "确认记录 · Record",
+    done: "已记录告知家长 · Recorded: guardians told",
+  },
+};
+
+/** The step a message follows, as the API names it; null for a step this page does not know. */
+export function feedbackStepOf(step: string): FeedbackStep | null {
+  return (FEEDBACK_STEPS as readonly string[]).includes(step) ? (step as FeedbackStep) : null;
+}
+
+export interface FeedbackItem {
+  readonly template: string;
+  readonly audience: FeedbackAudience;
+  readonly text: { readonly "zh-CN": string; readonly en: string };
+  /** null: not sent yet (the case has reached its step, so it can be sent). */
+  readonly sent: { readonly at: string; readonly by: string; readonly readAt: string | null } | null;
+}
+
+export interface FeedbackGroup {
+  /** null: sent messages of a step this page does not know (shown last). */
+  readonly step: FeedbackStep | null;
+  readonly title: string;
+  readonly items: readonly FeedbackItem[];
+}
+
+const AUDIENCE_ORDER: readonly FeedbackAudience[] = ["homeroom", "guardian"];
+
+/**
+ * The case's feedback as the page shows it: one group per step the case has reached, in case order; in
+ * each, the homeroom message before the guardians'; every template once, sent or not.
+ */
+export function feedbackGroups(feedback: CaseFeedback): FeedbackGroup[] {
+  const byTemplate = new Map<string, FeedbackItem & { readonly step: FeedbackStep | null }>();
+  for (const a of feedback.available) {
+    byTemplate.set(a.id, { template: a.id, step: feedbackStepOf(a.step), audience: a.audience, text: a.text, sent: null });
+  }
+  // What was sent wins over an "available" entry of the same template (a list read mid-send).
+  for (const s of feedback.sent) {
+    byTemplate.set(s.template, { template: s.template, step: feedbackStepOf(s.step), audience: s.audience, text: s.text, sent: { at: s.sentAt, by: s.sentBy.name, readAt: s.readAt } });
+  }
+  const rank = (step: FeedbackStep | null) => (step === null ? FEEDBACK_STEPS.length : FEEDBACK_STEPS.indexOf(step));
+  const items = [...byTemplate.values()].sort(
+    (a, b) => rank(a.step) - rank(b.step) || AUDIENCE_ORDER.indexOf(a.audience) - AUDIENCE_ORDER.indexOf(b.audience) || (a.sent?.at ?? "").localeCompare(b.sent?.at ?? "") || a.template.localeCompare(b.template),
+  );
+  const groups: { step: FeedbackStep | null; title: string; items: FeedbackItem[] }[] = [];
+  for (const { step, ...item } of items) {
+    let group = groups.at(-1);
+    if (!group || group.step !== step) {
+      group = { step, title: step === null ? "其他 · Other" : FEEDBACK_STEP_LABEL[step], items: [] };
+      groups.push(group);
+    }
+    group.items.push(item);
+  }
+  return groups;
+}
+
+/** The list after the server answered a send: the message moves from available to sent. */
+export function withSentFeedback(feedback: CaseFeedback, sent: SentFeedback): CaseFeedback {
+  return { available: feedback.available.filter((a) => a.id !== sent.template), sent: [...feedback.sent.filter((s) => s.template !== sent.template), sent] };
+}
+
+/** "已发给班主任 · Sent to the homeroom teacher · 2026-03-02 08:05 · 王老师", and whether the teacher has read it. */
+export function sentFeedbackLines(item: Pick<FeedbackItem, "audience" | "sent">): string[] {
+  if (item.sent === null) return [];
+  const lines = [`${FEEDBACK_ACTION[item.audience].done} · ${formatDateTime(item.sent.at)} · ${item.sent.by}`];
+  if (item.audience === "homeroom") lines.push(item.sent.readAt === null ? "班主任尚未阅读 · Not read yet" : `班主任已阅读 · Read ${formatDateTime(item.sent.readAt)}`);
+  return lines;
+}
 
 // ---------------------------------------------------------------------------------------------
 // Growth record (心理成长档案)

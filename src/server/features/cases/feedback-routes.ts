@@ -59,6 +59,7 @@ export const feedbackRoutes: FastifyPluginAsync<{ deps: Deps }> = async (base, {
     return rows.map((r) => ({
       id: r.id,
       template: r.template,
+      step: TEMPLATE.get(r.template)?.step ?? "",
       audience: r.audience,
       text: { ...(TEMPLATE.get(r.template)?.text ?? { "zh-CN": "", en: "" }) },
       sentAt: r.sent_at.toISOString(),
