@@ -13,24 +13,8 @@ import { MAX_OBSERVATION_TEXT } from "../../src/shared/observations";
 import { describeEachDatabase } from "../helpers/databases";
 import { startTestServer, type TestServer } from "../helpers/server";
 import { CALM_CHECKLIST, buildWorld, type World } from "./world";
+import { KEPT, MAYBE_REFUSED } from "./corpus";
 
-/** Strings every text field must keep exactly. */
-const KEPT: Readonly<Record<string, string>> = {
-  "script tag": "<script>alert(1)</script>",
-  "event-handler attribute": '" onmouseover="alert(1)',
-  "javascript: URL": "javascript:alert(1)",
-  "SQL fragment": "'; DROP TABLE students; --",
-  "RTL override": "\u202Egpj.exe",
-  emoji: "😀👨‍👩‍👧🇨🇳",
-  "rare CJK (four-byte in GB18030 and UTF-8)": "𠀀𪚥𰻝",
-  mixed: "张<b>三</b>\u202E😀𠀀'\"&amp;",
-};
-
-/** Strings a field may refuse, with a clear 4xx; what it accepts it must keep exactly. */
-const MAYBE_REFUSED: Readonly<Record<string, string>> = {
-  "NUL byte": "a\u0000b",
-  "1 MB string": "长".repeat(1024 * 1024),
-};
 const ONE_MB = "1 MB string";
 
 const same = (a: unknown, b: string): boolean => typeof a === "string" && Buffer.from(a, "utf8").equals(Buffer.from(b, "utf8"));
