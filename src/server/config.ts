@@ -13,6 +13,8 @@
  *   XINQING_SECURE_COOKIES  true when served over HTTPS (cookies get Secure)
  *   LOG_LEVEL               pino level (default info)
  *   XINQING_SHUTDOWN_TIMEOUT  seconds to wait for in-flight requests on SIGTERM (default 10)
+ *   XINQING_WEBHOOK_HOSTS   comma-separated host names the school webhooks may post to, e.g.
+ *                           qyapi.weixin.qq.com (default: any host)
  */
 import { isAbsolute, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -58,6 +60,9 @@ export const PROJECT_ROOT = fileURLToPath(new URL("../../", import.meta.url));
 export const pgliteDir = (dataDir: string): string => join(dataDir, "pgdata");
 
 const set = (v: string | undefined): v is string => v !== undefined && v.trim() !== "";
+
+/** A DNS name or an IPv4 address, as a URL's host name spells it (lower case). */
+const HOST_NAME = /^(?=.{1,253}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/;
 
 /** Describes a value for an error message without echoing long or hostile text. */
 function shown(value: string): string {
@@ -152,6 +157,13 @@ export function parseConfig(env: Env, cwd: string = process.cwd()): ConfigResult
     } else shutdownTimeoutMs = Math.round(s * 1000);
   }
   const secureCookies = parseBoolean("XINQING_SECURE_COOKIES", env.XINQING_SECURE_COOKIES, DEFAULT_CONFIG.secureCookies, issues);
+  let webhookHosts: string[] | null = null;
+  if (set(env.XINQING_WEBHOOK_HOSTS)) {
+    const hosts = env.XINQING_WEBHOOK_HOSTS.split(",").map((h) => h.trim().toLowerCase());
+    const bad = hosts.find((h) => !HOST_NAME.test(h));
+    if (bad === undefined) webhookHosts = hosts;
+    else issues.push({ code: "invalid", path: "XINQING_WEBHOOK_HOSTS", message: `XINQING_WEBHOOK_HOSTS must list host names separated by commas; ${shown(bad)} is not one` });
+  }
   if (issues.length > 0) return { ok: false, issues };
   return {
     ok: true,
@@ -165,7 +177,7 @@ export function parseConfig(env: Env, cwd: string = process.cwd()): ConfigResult
       lockFile: join(dataDir, "xinqing.lock"),
       logLevel,
       shutdownTimeoutMs,
-      server: { ...DEFAULT_CONFIG, secureCookies, staticDir },
+      server: { ...DEFAULT_CONFIG, secureCookies, staticDir, webhookHosts },
     },
   };
 }

@@ -14,6 +14,8 @@ export interface ServerConfig {
   readonly studentIdleMinutes: number;
   /** Where the built SPA is served from; null serves the API only (tests). */
   readonly staticDir: string | null;
+  /** The only hosts a school's webhook may post to (XINQING_WEBHOOK_HOSTS); null: any host. */
+  readonly webhookHosts: readonly string[] | null;
 }
 
 export interface Deps {
@@ -28,4 +30,4 @@ export interface Deps {
   readonly logger: boolean | { level: string };
 }
 
-export const DEFAULT_CONFIG: ServerConfig = { secureCookies: false, sessionIdleMinutes: 30, studentIdleMinutes: 10, staticDir: null };
+export const DEFAULT_CONFIG: ServerConfig = { secureCookies: false, sessionIdleMinutes: 30, studentIdleMinutes: 10, staticDir: null, webhookHosts: null };

@@ -2,6 +2,7 @@ import { createHmac } from "node:crypto";
 import { createServer, type IncomingHttpHeaders, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { buildApp } from "../../../src/server/app";
 import { escalateOverdue } from "../../../src/server/features/alerts/escalate";
 import { raiseAlert } from "../../../src/server/features/alerts/raise";
 import { deliverDueWebhooks, MAX_ATTEMPTS, retryDelayMs, webhookText } from "../../../src/server/features/alerts/webhook";
@@ -186,5 +187,27 @@ describeEachDatabase("the school webhook", (getDb) => {
     expect((await setHook({ url: receiver.url, enabled: true }, otherLead)).statusCode).toBe(404);
     expect((await t.app.inject({ method: "GET", url: `/api/schools/${schoolId}/webhook`, headers: otherLead })).statusCode).toBe(404);
     expect((await setHook({ url: receiver.url, enabled: true }, admin, "no-such-school")).statusCode).toBe(404);
+  });
+
+  it("posts only to the hosts the deployment allows (XINQING_WEBHOOK_HOSTS), when it lists them", async () => {
+    const allowing = (hosts: string[]) => ({ ...t.deps, config: { ...t.deps.config, webhookHosts: hosts } });
+    const restricted = await buildApp(allowing(["qyapi.weixin.qq.com"]));
+    try {
+      const res = await restricted.inject({ method: "PUT", url: `/api/schools/${schoolId}/webhook`, headers: lead, payload: { url: receiver.url, enabled: true } });
+      expect(res.statusCode).toBe(400);
+      expect(res.json()).toMatchObject({ error: { code: "webhook_host_not_allowed", details: [{ path: "url", code: "webhook_host_not_allowed" }] } });
+      expect((await restricted.inject({ method: "PUT", url: `/api/schools/${schoolId}/webhook`, headers: lead, payload: { url: "https://QYAPI.weixin.qq.com/cgi-bin/webhook/send?key=k", enabled: false } })).statusCode).toBe(204);
+    } finally {
+      await restricted.close();
+    }
+    // A URL set before the list was narrowed is not posted to either.
+    await setHook({ url: receiver.url, enabled: true });
+    await raise();
+    expect(await deliverDueWebhooks(allowing(["qyapi.weixin.qq.com"]))).toEqual({ delivered: 0, retrying: 1, failed: 0 });
+    expect(receiver.received).toHaveLength(0);
+    expect((await deliveries())[0]!.last_error).toBe("host 127.0.0.1 is not in XINQING_WEBHOOK_HOSTS");
+    expect(await deliverDueWebhooks(allowing(["127.0.0.1"]))).toEqual({ delivered: 0, retrying: 0, failed: 0 });
+    t.clock.advance(retryDelayMs(1));
+    expect(await deliverDueWebhooks(allowing(["127.0.0.1"]))).toEqual({ delivered: 1, retrying: 0, failed: 0 });
   });
 });

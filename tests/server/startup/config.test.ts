@@ -46,6 +46,16 @@ describe("parseConfig", () => {
     }
   });
 
+  it("reads the webhook hosts, lower-cased, and refuses a list with something else in it", () => {
+    expect(parseConfig({})).toMatchObject({ ok: true, config: { server: { webhookHosts: null } } });
+    expect(parseConfig({ XINQING_WEBHOOK_HOSTS: " QYAPI.weixin.qq.com, 10.0.0.5 " })).toMatchObject({ ok: true, config: { server: { webhookHosts: ["qyapi.weixin.qq.com", "10.0.0.5"] } } });
+    for (const bad of ["https://qyapi.weixin.qq.com", "a,,b", "host:8080", "<script>"]) {
+      const r = parseConfig({ XINQING_WEBHOOK_HOSTS: bad });
+      expect(r.ok, bad).toBe(false);
+      if (!r.ok) expect(r.issues.map((i) => i.path)).toEqual(["XINQING_WEBHOOK_HOSTS"]);
+    }
+  });
+
   it.each([
     [{ host: "127.0.0.1", port: 3000 }, "http://127.0.0.1:3000"],
     [{ host: "0.0.0.0", port: 80 }, "http://localhost:80"],

@@ -16,9 +16,9 @@ import { requireStaff } from "../../auth/plugin";
 import { encrypt } from "../../crypto/cipher";
 import type { Queryable } from "../../db/database";
 import type { Deps } from "../../deps";
-import { forbidden, notFound } from "../../errors";
+import { badRequest, forbidden, notFound } from "../../errors";
 import { writeAudit } from "./audit";
-import { deliverDueWebhooks } from "./webhook";
+import { deliverDueWebhooks, webhookHostAllowed } from "./webhook";
 
 export interface WebhookRoutesOptions {
   readonly deps: Deps;
@@ -83,6 +83,10 @@ export const webhookRoutes: FastifyPluginAsync<WebhookRoutesOptions> = async (ba
     const schoolId = request.params.id;
     await checkSchool(deps.db, actor, schoolId);
     const { url, enabled, secret } = request.body;
+    if (!webhookHostAllowed(url, deps.config.webhookHosts)) {
+      const message = `this server may only post to ${deps.config.webhookHosts!.join(", ")} / 本系统只允许向这些地址推送`;
+      throw badRequest("webhook_host_not_allowed", message, [{ path: "url", code: "webhook_host_not_allowed", message }]);
+    }
     const now = deps.now();
     const secretEnc = secret === undefined || secret === null ? null : encrypt(deps.keys, secret, `school_webhooks.secret_enc:${schoolId}`);
     await deps.db.transaction(async (tx) => {

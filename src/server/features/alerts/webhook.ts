@@ -82,7 +82,7 @@ export interface DeliveryRun {
 }
 
 /** Sends what is due now (at most `limit` deliveries) and records each outcome. */
-export async function deliverDueWebhooks(deps: Pick<Deps, "db" | "now" | "keys">, limit = 20): Promise<DeliveryRun> {
+export async function deliverDueWebhooks(deps: Pick<Deps, "db" | "now" | "keys" | "config">, limit = 20): Promise<DeliveryRun> {
   const now = deps.now();
   const claimed = await deps.db.transaction(async (tx) => {
     const { rows } = await tx.query<{ id: string }>(
@@ -129,8 +129,18 @@ export async function deliverDueWebhooks(deps: Pick<Deps, "db" | "now" | "keys">
   return { delivered, retrying, failed };
 }
 
+/**
+ * Whether a webhook may post to `url`: any host, unless the deployment lists the hosts it allows
+ * (XINQING_WEBHOOK_HOSTS), so that a school's setting cannot make the server call into its own network.
+ */
+export function webhookHostAllowed(url: string, hosts: readonly string[] | null): boolean {
+  return hosts === null || hosts.includes(new URL(url).hostname.toLowerCase());
+}
+
 /** POSTs one delivery; null when the receiver took it, else why not (one line). */
-async function send(deps: Pick<Deps, "keys">, d: Claimed): Promise<string | null> {
+async function send(deps: Pick<Deps, "keys" | "config">, d: Claimed): Promise<string | null> {
+  // Checked again here: the list may have changed since the URL was set.
+  if (!webhookHostAllowed(d.url, deps.config.webhookHosts)) return `host ${new URL(d.url).hostname} is not in XINQING_WEBHOOK_HOSTS`;
   const body = JSON.stringify({ msgtype: "text", text: { content: webhookText(d.event, d.school_name, d.kind, d.raised_at) } });
   const headers: Record<string, string> = { "content-type": "application/json; charset=utf-8", "x-xinqing-delivery": d.id, "x-xinqing-event": d.event };
   try {
