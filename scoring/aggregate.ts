@@ -519,34 +519,6 @@ function stepAllowed(ext: Extended, i: number, j: number, direction: 1 | -1): bo
   return direction === 1 || entry(ext, i, j) >= 1;
 }
 
-/** Graph nodes: extended rows 0..rows, then extended columns rows+1 .. rows+1+cols. */
-interface Arc {
-  readonly to: number;
-  readonly i: number;
-  readonly j: number;
-}
-
-/**
- * Arcs of the cycle graph. A row→column arc through entry (i, j) adds +1 to it in the signed extended
- * table; a column→row arc adds −1. An arc exists when the real value may move that way.
- */
-function arcsFrom(ext: Extended, node: number): Arc[] {
-  const R = ext.rows + 1;
-  const arcs: Arc[] = [];
-  if (node < R) {
-    const i = node;
-    for (let j = 0; j <= ext.cols; j++) {
-      if (stepAllowed(ext, i, j, sign(ext, i, j))) arcs.push({ to: R + j, i, j });
-    }
-  } else {
-    const j = node - R;
-    for (let i = 0; i <= ext.rows; i++) {
-      if (stepAllowed(ext, i, j, -sign(ext, i, j) as 1 | -1)) arcs.push({ to: i, i, j });
-    }
-  }
-  return arcs;
-}
-
 /** Binary min-heap of (key, node), ordered by key then node number, so pops are deterministic. */
 class MinQueue {
   private readonly items: { key: number; node: number }[] = [];
@@ -599,6 +571,12 @@ class MinQueue {
  * Cheapest path from `from` to `to` in the cycle graph, not through entry (ei, ej): suppressed entries
  * cost 0, published ones their cost. Dijkstra with a heap ordered by distance then node number, so
  * the answer is deterministic. Returns the published entries the path would need suppressed and its cost.
+ *
+ * The graph's nodes are the extended rows 0..rows, then the extended columns rows+1 .. rows+1+cols. A
+ * row→column arc through entry (i, j) adds +1 to it in the signed extended table; a column→row arc adds
+ * −1; an arc exists when the real value may move that way. Arcs are walked in place (columns, or rows,
+ * in index order) rather than listed: a district table by school and grade has hundreds of rows, and
+ * this search runs for every suppressed entry.
  */
 function cheapestPath(
   ext: Extended,
@@ -607,50 +585,106 @@ function cheapestPath(
   ei: number,
   ej: number,
   cost: (i: number, j: number) => number,
-  onlySuppressed: boolean,
 ): { cost: number; entries: [number, number][] } | null {
-  const nodes = ext.rows + 1 + ext.cols + 1;
-  const dist = new Array<number>(nodes).fill(Infinity);
-  const prev = new Array<{ node: number; i: number; j: number } | null>(nodes).fill(null);
-  const done = new Array<boolean>(nodes).fill(false);
+  const R = ext.rows + 1;
+  const nodes = R + ext.cols + 1;
+  const dist = new Float64Array(nodes).fill(Infinity);
+  // The arc each node was last reached by: the node it came from and the entry it went through.
+  const prevNode = new Int32Array(nodes).fill(-1);
+  const prevI = new Int32Array(nodes);
+  const prevJ = new Int32Array(nodes);
+  const done = new Uint8Array(nodes);
   const queue = new MinQueue();
   dist[from] = 0;
   queue.push(0, from);
+  const relax = (u: number, v: number, i: number, j: number): void => {
+    if (i === ei && j === ej) return;
+    const suppressed = isSuppressed(ext, i, j);
+    const d = dist[u]! + (suppressed ? 0 : cost(i, j));
+    if (d < dist[v]!) {
+      dist[v] = d;
+      prevNode[v] = u;
+      prevI[v] = i;
+      prevJ[v] = j;
+      queue.push(d, v);
+    }
+  };
   for (;;) {
     const next = queue.pop();
     if (next === undefined) return null;
     const u = next.node;
-    if (done[u] || next.key > (dist[u] ?? Infinity)) continue;
+    if (done[u] === 1 || next.key > dist[u]!) continue;
     if (u === to) break;
-    done[u] = true;
-    for (const arc of arcsFrom(ext, u)) {
-      if (arc.i === ei && arc.j === ej) continue;
-      const suppressed = isSuppressed(ext, arc.i, arc.j);
-      if (onlySuppressed && !suppressed) continue;
-      const d = (dist[u] ?? Infinity) + (suppressed ? 0 : cost(arc.i, arc.j));
-      if (d < (dist[arc.to] ?? Infinity)) {
-        dist[arc.to] = d;
-        prev[arc.to] = { node: u, i: arc.i, j: arc.j };
-        queue.push(d, arc.to);
-      }
+    done[u] = 1;
+    if (u < R) {
+      for (let j = 0; j <= ext.cols; j++) if (stepAllowed(ext, u, j, sign(ext, u, j))) relax(u, R + j, u, j);
+    } else {
+      const j = u - R;
+      for (let i = 0; i <= ext.rows; i++) if (stepAllowed(ext, i, j, -sign(ext, i, j) as 1 | -1)) relax(u, i, i, j);
     }
   }
   const entries: [number, number][] = [];
   for (let v = to; v !== from; ) {
-    const p = prev[v];
-    if (!p) break;
-    if (!isSuppressed(ext, p.i, p.j)) entries.push([p.i, p.j]);
-    v = p.node;
+    const p = prevNode[v]!;
+    if (p < 0) break;
+    if (!isSuppressed(ext, prevI[v]!, prevJ[v]!)) entries.push([prevI[v]!, prevJ[v]!]);
+    v = p;
   }
-  return { cost: dist[to] ?? Infinity, entries: entries.reverse() };
+  return { cost: dist[to]!, entries: entries.reverse() };
+}
+
+/**
+ * Whether suppressed entry (i, j) already lies on a feasible cycle of suppressed entries (its value
+ * cannot be determined): a path of suppressed entries closes the cycle in one of the two directions.
+ * Only whether a path exists matters, so a depth-first search stops at the first one.
+ */
+function isProtected(ext: Extended, i: number, j: number): boolean {
+  const R = ext.rows + 1;
+  const s = sign(ext, i, j);
+  for (const direction of [1, -1] as const) {
+    if (!stepAllowed(ext, i, j, direction)) continue;
+    const found = direction * s === 1 ? suppressedPathExists(ext, R + j, i, i, j) : suppressedPathExists(ext, i, R + j, i, j);
+    if (found) return true;
+  }
+  return false;
+}
+
+/** Whether a path of suppressed entries leads from `from` to `to` in the cycle graph, not through entry (ei, ej). */
+function suppressedPathExists(ext: Extended, from: number, to: number, ei: number, ej: number): boolean {
+  const R = ext.rows + 1;
+  const seen = new Uint8Array(R + ext.cols + 1);
+  const stack = [from];
+  seen[from] = 1;
+  const usable = (i: number, j: number, direction: 1 | -1): boolean => !(i === ei && j === ej) && isSuppressed(ext, i, j) && stepAllowed(ext, i, j, direction);
+  while (stack.length > 0) {
+    const u = stack.pop()!;
+    if (u < R) {
+      for (let j = 0; j <= ext.cols; j++) {
+        const v = R + j;
+        if (seen[v] === 1 || !usable(u, j, sign(ext, u, j))) continue;
+        if (v === to) return true;
+        seen[v] = 1;
+        stack.push(v);
+      }
+    } else {
+      const j = u - R;
+      for (let i = 0; i <= ext.rows; i++) {
+        if (seen[i] === 1 || !usable(i, j, -sign(ext, i, j) as 1 | -1)) continue;
+        if (i === to) return true;
+        seen[i] = 1;
+        stack.push(i);
+      }
+    }
+  }
+  return false;
 }
 
 /**
  * The cheapest set of published entries whose suppression puts suppressed entry (i, j) on a feasible
- * cycle, i.e. makes its value undeterminable: empty when it already is. Tries both directions (the
- * entry's real value going up, or going down when it is ≥ 1).
+ * cycle, i.e. makes its value undeterminable. Tries both directions (the entry's real value going up,
+ * or going down when it is ≥ 1).
  */
-function protectingEntries(ext: Extended, i: number, j: number, cost: (i: number, j: number) => number, onlySuppressed: boolean): [number, number][] | null {
+function protectingEntries(ext: Extended, i: number, j: number, cost: (i: number, j: number) => number): [number, number][] | null {
   const R = ext.rows + 1;
   const row = i;
   const col = R + j;
@@ -660,7 +694,7 @@ function protectingEntries(ext: Extended, i: number, j: number, cost: (i: number
     if (!stepAllowed(ext, i, j, direction)) continue;
     // Raising the real value by `direction` is a +1 (row→column) signed step when direction = sign;
     // the rest of the cycle is a path back from the column to the row, or the other way round.
-    const found = direction * s === 1 ? cheapestPath(ext, col, row, i, j, cost, onlySuppressed) : cheapestPath(ext, row, col, i, j, cost, onlySuppressed);
+    const found = direction * s === 1 ? cheapestPath(ext, col, row, i, j, cost) : cheapestPath(ext, row, col, i, j, cost);
     if (found) options.push(found);
   }
   options.sort((a, b) => a.cost - b.cost || a.entries.length - b.entries.length);
@@ -753,11 +787,11 @@ export function suppressSmallCells(table: readonly (readonly number[])[], k = 10
       for (let j = 0; j <= cols; j++) {
         if (!isSuppressed(ext, i, j) || protectedEntries.has(`${i},${j}`)) continue;
         // Protection only grows as entries are added, so an entry found protected stays so.
-        if (protectingEntries(ext, i, j, cost, true) !== null) {
+        if (isProtected(ext, i, j)) {
           protectedEntries.add(`${i},${j}`);
           continue;
         }
-        const extra = protectingEntries(ext, i, j, cost, false);
+        const extra = protectingEntries(ext, i, j, cost);
         // A cycle through the margins (cell, its row total, the grand total, its column total) always
         // exists once published entries may be used, so `extra` is never null; the fallback keeps the
         // guarantee even so.
