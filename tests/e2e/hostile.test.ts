@@ -31,8 +31,10 @@ const executablePath = chromiumForTests();
 
 const IMG = "<img src=x onerror=alert(1)>";
 const SVG = "<svg onload=alert(1)>";
-/** The school every page of the test is about. */
-const SCHOOL_NAME = `${IMG}${KEPT.mixed}`;
+/** U+2069 POP DIRECTIONAL ISOLATE with no isolate to close: it would end the page's isolate around the name. */
+const STRAY_PDI = "\u2069";
+/** The school every page of the test is about: after the mixed string's U+202E, a stray PDI and another U+202E. */
+const SCHOOL_NAME = `${IMG}${KEPT.mixed}${STRAY_PDI}${KEPT["RTL override"]}`;
 /** Not a number, so kept as written: "8年级 <svg onload=alert(1)>". */
 const CLASS_LABEL = SVG;
 const CLASS_TEXT = `8年级 ${CLASS_LABEL}`;
@@ -277,6 +279,52 @@ describe.skipIf(!executablePath)("hostile text on every page, in Chromium", { ti
     await expect.poll(missing, { timeout: 15_000, message: `${where}: not shown verbatim` }).toEqual([]);
   }
 
+  /**
+   * The app's own words on a line with typed text keep their reading order (issue 8: a U+202E in a name
+   * must not reverse the words after it). Taken in document order, every character of `line`'s own text and
+   * every <bdi> (one piece of typed text, laid out as it likes inside) starts at or right of where the piece
+   * before it ended on the same visual line, or on a later line. `isolates`: the <bdi>s the line must hold.
+   */
+  async function expectReadingOrder(line: Locator, isolates: number, where: string): Promise<void> {
+    const { seen, problems } = await line.evaluate((root) => {
+      type Box = { left: number; right: number; top: number; bottom: number };
+      const pieces: { what: string; first: Box; last: Box }[] = [];
+      let seen = 0;
+      const visit = (node: Node) => {
+        for (const child of node.childNodes) {
+          if (child instanceof HTMLElement && child.tagName === "BDI") {
+            seen++;
+            const rects = [...child.getClientRects()].filter((r) => r.width > 0);
+            if (rects.length > 0) pieces.push({ what: `<bdi>${(child.textContent ?? "").slice(0, 24)}`, first: rects[0]!, last: rects.at(-1)! });
+          } else if (child.nodeType === Node.TEXT_NODE) {
+            const text = child.textContent ?? "";
+            let at = 0;
+            for (const ch of text) {
+              const range = document.createRange();
+              range.setStart(child, at);
+              range.setEnd(child, at + ch.length);
+              at += ch.length;
+              const box = range.getBoundingClientRect();
+              if (ch.trim() !== "" && box.width > 0) pieces.push({ what: ch, first: box, last: box });
+            }
+          } else visit(child);
+        }
+      };
+      visit(root);
+      const problems: string[] = [];
+      for (let i = 1; i < pieces.length; i++) {
+        const before = pieces[i - 1]!;
+        const piece = pieces[i]!;
+        const sameLine = piece.first.top < before.last.bottom - 2 && piece.first.bottom > before.last.top + 2;
+        const inOrder = sameLine ? piece.first.left >= before.last.right - 1 : piece.first.top >= before.last.bottom - 2;
+        if (!inOrder) problems.push(`${JSON.stringify(piece.what)} at x=${Math.round(piece.first.left)} is not after ${JSON.stringify(before.what)} ending at x=${Math.round(before.last.right)}`);
+      }
+      return { seen, problems };
+    });
+    expect(seen, `${where}: typed text isolated`).toBe(isolates);
+    expect(problems, `${where}: the app's words in reading order`).toEqual([]);
+  }
+
   it("catches a script run, a dialog and a CSP violation when there is one (the watch works)", async () => {
     const w = await watchedContext(env.browser, null);
     await w.page.goto(env.lab.baseUrl);
@@ -329,6 +377,7 @@ describe.skipIf(!executablePath)("hostile text on every page, in Chromium", { ti
     await expect.poll(() => slips.count(), { timeout: 15_000 }).toBeGreaterThanOrEqual(1);
     const entrant = slips.filter({ hasText: studentNo(ENTRANT) });
     await expectShown(entrant, [SCHOOL_NAME, CLASS_TEXT, maskName(NAMES[ENTRANT]!)], "a code slip");
+    await expectReadingOrder(entrant.locator(".xq-slip-where"), 2, "a code slip's school · class");
     entrantCode = (await entrant.getByTestId("slip-code").textContent())?.trim();
     expect(entrantCode).toMatch(new RegExp(`^[${CODE_ALPHABET}]{8}$`));
     await expectInert(w, "code slips");
@@ -346,7 +395,10 @@ describe.skipIf(!executablePath)("hostile text on every page, in Chromium", { ti
     await page.goto(env.lab.baseUrl);
     await typeCode(page, entrantCode!);
     const title = page.getByRole("heading", { level: 1 });
-    await expect.poll(() => title.textContent(), { timeout: 15_000 }).toBe(`欢迎，这里是${SCHOOL_NAME}的心理健康问卷`);
+    // The FSI in front of the name pairs with its stray PDI, so that the PDI cannot close the heading's isolate.
+    await expect.poll(() => title.textContent(), { timeout: 15_000 }).toBe(`欢迎，这里是\u2068${SCHOOL_NAME}的心理健康问卷`);
+    // "的心理健康问卷" reads left to right after the name, not reversed by the overrides in it.
+    await expectReadingOrder(title, 1, "student introduction heading");
     await expectInert(w, "student introduction");
     await shot(page, "95-hostile-student-intro");
     await w.context.close();
@@ -393,6 +445,12 @@ describe.skipIf(!executablePath)("hostile text on every page, in Chromium", { ti
     await expectInert(w, "student page");
     await shot(page, "98-hostile-student-page");
 
+    // The heading of a student whose name holds a U+202E: " · " and the class stay after the name.
+    await page.goto(`${env.lab.baseUrl}/counselor/students/${world.studentIds[NOTICED]}`);
+    const heading = page.locator("h2#student");
+    await expectShown(heading, [`${NAMES[NOTICED]} · ${CLASS_TEXT}`], "student heading");
+    await expectReadingOrder(heading, 2, "student page heading");
+
     await page.goto(`${env.lab.baseUrl}/counselor/cases/${world.caseId}`);
     await expectShown(page.getByTestId("case"), [`${focus} · ${CLASS_TEXT}`, CASE_REASON, COUNSELOR_NAME], "case");
     await expectShown(page.getByTestId("timeline"), [...world.interviewNotes, KEPT["SQL fragment"]!, HOSPITAL, KEPT["RTL override"]!, COUNSELOR_NAME], "case timeline");
@@ -408,6 +466,8 @@ describe.skipIf(!executablePath)("hostile text on every page, in Chromium", { ti
     await expectShown(page.locator("table.xq-grid"), NAMES, "class grid");
     const notice = page.getByTestId("notice");
     await expectShown(notice, [NAMES[NOTICED]!, CLASS_TEXT], "check-in notice");
+    // The name (with a U+202E) leaves " · " and the class in their places: name, class, then the message.
+    await expectReadingOrder(notice.locator("div").first(), 2, "check-in notice's name · class");
     await expectInert(w, "class grid");
     await shot(page, "9a-hostile-class-grid");
     await w.context.close();

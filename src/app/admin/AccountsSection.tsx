@@ -13,6 +13,8 @@ import type { ClassList, ClassSummary, SchoolList } from "../../shared/schools";
 import { staffApi } from "../staff/client";
 import { classLabel, failureText, ROLE_LABEL } from "../staff/model";
 import type { ApiResult } from "../ui/api";
+import { isolate } from "../ui/bidi";
+import { UserText } from "../ui/UserText";
 import { sendJson, useLoad } from "./api";
 import { accountState, classRelationsOf, needsSchool, problemsOf, RELATION_LABEL, rolesAssignableBy, setupLink, timeAt, toggleClass, type Problem } from "./model";
 import { LoadView, Problems, ShownOnce } from "./parts";
@@ -252,7 +254,9 @@ function ClassPicker({ classes, relations, value, onChange, legend }: { classes:
         <tbody>
           {classes.map((c) => (
             <tr key={c.id}>
-              <th scope="row">{classLabel(c)}</th>
+              <th scope="row">
+                <UserText text={classLabel(c)} />
+              </th>
               {relations.map((r) => (
                 <td key={r}>
                   <input
@@ -295,7 +299,7 @@ function AccountRow(props: {
       ? "—"
       : classes === null
         ? `${a.classes.length} 个 · ${a.classes.length}`
-        : a.classes.map((c) => `${labelOf(c.classId) ?? "?"} ${RELATION_LABEL[c.relation]}`).join("；");
+        : a.classes.map((c) => `${isolate(labelOf(c.classId) ?? "?")} ${RELATION_LABEL[c.relation]}`).join("；");
 
   async function call<T>(run: () => Promise<ApiResult<T>>, done: (data: T) => void) {
     setBusy(true);
@@ -333,7 +337,7 @@ function AccountRow(props: {
     <>
       <tr>
         <td>{a.username}</td>
-        <td>{a.displayName ?? "—"}</td>
+        <td>{a.displayName === null ? "—" : <UserText text={a.displayName} />}</td>
         <td>{ROLE_LABEL[a.role]}</td>
         {props.district && <td>{props.schoolCode}</td>}
         <td>{accountState(a)}</td>

@@ -5,6 +5,8 @@
 import type { AccountList } from "../../shared/accounts";
 import type { ClassList } from "../../shared/schools";
 import { classLabel } from "../staff/model";
+import { isolate } from "../ui/bidi";
+import { UserText } from "../ui/UserText";
 import { useLoad } from "./api";
 import { staffByClass } from "./model";
 import { LoadView } from "./parts";
@@ -13,7 +15,8 @@ export function ClassesSection({ schoolId }: { schoolId: string }) {
   const classes = useLoad<ClassList>(`/api/schools/${encodeURIComponent(schoolId)}/classes`);
   const accounts = useLoad<AccountList>(`/api/accounts?schoolId=${encodeURIComponent(schoolId)}&limit=1000`);
   const staff = accounts.loaded.kind === "ready" ? staffByClass(accounts.loaded.data.accounts) : new Map<string, never>();
-  const names = (list: readonly string[] | undefined) => (list && list.length > 0 ? list.join("、") : "—");
+  // Each name an isolate: a bidi control in one must not reorder the names after it.
+  const names = (list: readonly string[] | undefined) => (list && list.length > 0 ? list.map(isolate).join("、") : "—");
 
   return (
     <section aria-labelledby="classes-title">
@@ -41,7 +44,9 @@ export function ClassesSection({ schoolId }: { schoolId: string }) {
               <tbody>
                 {data.classes.map((c) => (
                   <tr key={c.id}>
-                    <th scope="row">{classLabel(c)}</th>
+                    <th scope="row">
+                      <UserText text={classLabel(c)} />
+                    </th>
                     <td>{c.enrolled}</td>
                     <td>{c.left}</td>
                     <td>{names(staff.get(c.id)?.homeroom)}</td>

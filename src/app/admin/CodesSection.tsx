@@ -9,6 +9,8 @@ import type { ClassList } from "../../shared/schools";
 import type { CodeReissueResult, CodeRevokeResult, SlipList, Wave, WaveList } from "../../shared/waves";
 import { staffApi } from "../staff/client";
 import { classLabel, classOption, failureText, waveLabel } from "../staff/model";
+import { isolate } from "../ui/bidi";
+import { UserText } from "../ui/UserText";
 import { useLoad } from "./api";
 import { CODE_STATE_LABEL, codeActions, codeCounts, CONSENT_LABEL, timeAt, withCodeState, type CodeRow } from "./model";
 import { LoadView, ShownOnce } from "./parts";
@@ -85,7 +87,7 @@ function CodeList({ wave, classId }: { wave: Wave; classId: string }) {
     setMessage(null);
     const result = await staffApi.post<CodeRevokeResult>(`/api/waves/${encodeURIComponent(wave.id)}/codes/${encodeURIComponent(row.studentId)}/revoke`);
     setBusy(null);
-    if (!result.ok) setMessage(`${row.studentNo}: ${failureText(result)}`);
+    if (!result.ok) setMessage(`${isolate(row.studentNo)}: ${failureText(result)}`);
     else {
       if (fresh?.studentId === row.studentId) setFresh(null);
       set({ ...data, slips: withCodeState(data.slips, row.studentId, "revoked") });
@@ -98,7 +100,7 @@ function CodeList({ wave, classId }: { wave: Wave; classId: string }) {
     const result = await staffApi.post<CodeReissueResult>(`/api/waves/${encodeURIComponent(wave.id)}/codes/${encodeURIComponent(row.studentId)}/reissue`);
     setBusy(null);
     if (!result.ok) {
-      setMessage(`${row.studentNo}: ${failureText(result)}`);
+      setMessage(`${isolate(row.studentNo)}: ${failureText(result)}`);
       return;
     }
     setFresh(result.data.slip);
@@ -118,7 +120,11 @@ function CodeList({ wave, classId }: { wave: Wave; classId: string }) {
             </p>
             {fresh && (
               <ShownOnce
-                label={`${classLabel(fresh)} · 学号 ${fresh.studentNo} · ${fresh.maskedName} 的新访问码 · New code`}
+                label={
+                  <>
+                    <UserText text={classLabel(fresh)} /> · 学号 <UserText text={fresh.studentNo} /> · <UserText text={fresh.maskedName} /> 的新访问码 · New code
+                  </>
+                }
                 value={fresh.code}
                 note="只显示这一次，请现在抄写或打印给学生；旧访问码已失效。Shown only this once: copy it onto a slip for the student now. The old code no longer works."
                 testId="reissued-code"
@@ -141,8 +147,12 @@ function CodeList({ wave, classId }: { wave: Wave; classId: string }) {
                   const can = codeActions(row, wave);
                   return (
                     <tr key={row.studentId} data-testid={`code-row-${row.studentNo}`}>
-                      <td>{row.studentNo}</td>
-                      <td>{row.maskedName}</td>
+                      <td>
+                        <UserText text={row.studentNo} />
+                      </td>
+                      <td>
+                        <UserText text={row.maskedName} />
+                      </td>
                       <td>{CONSENT_LABEL[row.consent]}</td>
                       <td data-state={row.codeState}>{CODE_STATE_LABEL[row.codeState]}</td>
                       <td>{row.issuedAt === null ? "—" : timeAt(row.issuedAt, offsetAt(row.issuedAt))}</td>

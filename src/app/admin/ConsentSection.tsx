@@ -8,6 +8,7 @@ import type { ClassList } from "../../shared/schools";
 import type { ConsentPutResult, ConsentStatus, ConsentSummary, SlipList, WaveList } from "../../shared/waves";
 import { staffApi } from "../staff/client";
 import { classOption, failureText, waveLabel } from "../staff/model";
+import { UserText } from "../ui/UserText";
 import { useLoad } from "./api";
 import { CONSENT_LABEL, decodeTextFile, parseConsentFile, problemsOf, type Problem } from "./model";
 import { LoadView, Problems } from "./parts";
@@ -115,8 +116,12 @@ function ConsentOfWave({ waveId, closed, classId }: { waveId: string; closed: bo
               <tbody>
                 {data.slips.map((s) => (
                   <tr key={s.studentId}>
-                    <td>{s.studentNo}</td>
-                    <td>{s.maskedName}</td>
+                    <td>
+                      <UserText text={s.studentNo} />
+                    </td>
+                    <td>
+                      <UserText text={s.maskedName} />
+                    </td>
                     <td>
                       <select
                         aria-label={`${s.studentNo} 知情同意 · consent`}

@@ -2,6 +2,7 @@
 import { useState, type FormEvent } from "react";
 import type { School, SchoolList } from "../../shared/schools";
 import { staffApi } from "../staff/client";
+import { UserText } from "../ui/UserText";
 import { useLoad } from "./api";
 import { problemsOf, type Problem } from "./model";
 import { LoadView, Problems } from "./parts";
@@ -50,7 +51,9 @@ export function SchoolsSection() {
                 {data.schools.map((s) => (
                   <tr key={s.id}>
                     <td>{s.code}</td>
-                    <td>{s.name}</td>
+                    <td>
+                      <UserText text={s.name} />
+                    </td>
                   </tr>
                 ))}
               </tbody>
@@ -76,7 +79,7 @@ export function SchoolsSection() {
       {problems && <Problems title="未能创建学校 · The school was not created" problems={problems} label="问题 · Problems" />}
       {created && (
         <p role="status">
-          已创建 {created.name}（{created.code}）。Created {created.name}.
+          已创建 <UserText text={created.name} />（{created.code}）。Created <UserText text={created.name} />.
         </p>
       )}
     </section>

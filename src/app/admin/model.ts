@@ -14,6 +14,7 @@ import type { AuditEntry } from "../../shared/audit";
 import type { RosterImportSummary } from "../../shared/roster";
 import type { ConsentStatus, Season, SlipList, Wave } from "../../shared/waves";
 import type { ApiFailure } from "../ui/api";
+import { isolate } from "../ui/bidi";
 
 // ───────────────────────────── sections ─────────────────────────────
 
@@ -146,6 +147,18 @@ export function problemsOf(failure: ApiFailure): Problem[] {
     column: d.column ?? (d.path === undefined ? null : fieldOfPath(d.path)),
     message: d.message,
   }));
+}
+
+/**
+ * A problem's message split around the cell it quotes: the roster reader quotes a bad cell as `…：“cell”…`
+ * (the words before and after are the server's), so the page can show the cell as an isolate and a bidi
+ * control in it cannot reorder the words after it. Null when the message quotes nothing.
+ */
+export function quotedCell(message: string): { readonly before: string; readonly cell: string; readonly after: string } | null {
+  const open = message.indexOf("“");
+  const close = message.lastIndexOf("”");
+  if (open === -1 || close < open) return null;
+  return { before: message.slice(0, open + 1), cell: message.slice(open + 1, close), after: message.slice(close) };
 }
 
 /** "body.classes.1.classId" → "classes.1.classId": the form field, without where in the request it was. */
@@ -462,9 +475,9 @@ export function parseConsentFile(text: string, students: readonly { studentId: s
     const status = value === "" ? "pending" : CONSENT_VALUES.get(value) ?? CONSENT_VALUES.get(value.toLowerCase());
     const studentId = idOf.get(no);
     if (no === "") problems.push({ line, column: noHeader, message: "学号为空 · no student number" });
-    else if (studentId === undefined) problems.push({ line, column: noHeader, message: `本校在册学生中没有学号 ${no} · no enrolled student with this number` });
-    else if (firstLine.has(no)) problems.push({ line, column: noHeader, message: `学号 ${no} 与第 ${firstLine.get(no)} 行重复 · duplicate of line ${firstLine.get(no)}` });
-    if (status === undefined) problems.push({ line, column: consentHeader, message: `应填 同意/拒绝/待定：${value} · expected 同意, 拒绝 or 待定` });
+    else if (studentId === undefined) problems.push({ line, column: noHeader, message: `本校在册学生中没有学号 ${isolate(no)} · no enrolled student with this number` });
+    else if (firstLine.has(no)) problems.push({ line, column: noHeader, message: `学号 ${isolate(no)} 与第 ${firstLine.get(no)} 行重复 · duplicate of line ${firstLine.get(no)}` });
+    if (status === undefined) problems.push({ line, column: consentHeader, message: `应填 同意/拒绝/待定：${isolate(value)} · expected 同意, 拒绝 or 待定` });
     if (no !== "" && !firstLine.has(no)) firstLine.set(no, line);
     if (studentId !== undefined && status !== undefined) items.push({ studentId, status });
   }
@@ -515,10 +528,13 @@ export function auditQuery(f: AuditFilters, offsetOf: (day: string) => number, b
   return q === "" ? "" : `?${q}`;
 }
 
-/** An entry's context as one line of `key=value` pairs (values as JSON, so text stays text). */
+/**
+ * An entry's context as one line of `key=value` pairs (values as JSON, so text stays text). Each value is
+ * an isolate: a value may hold typed text (a filter), whose bidi controls must not reorder the pairs after it.
+ */
 export function contextText(context: AuditEntry["context"]): string {
   return Object.entries(context)
-    .map(([k, v]) => `${k}=${typeof v === "string" ? v : JSON.stringify(v)}`)
+    .map(([k, v]) => `${k}=${isolate(typeof v === "string" ? v : JSON.stringify(v))}`)
     .join(" ");
 }
 

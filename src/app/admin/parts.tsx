@@ -1,8 +1,9 @@
 /** Small pieces shared by the administration sections: loading states, problem tables, notices. */
 import type { ReactNode } from "react";
 import { failureText } from "../staff/model";
+import { UserText } from "../ui/UserText";
 import type { Loaded } from "./api";
-import type { Problem } from "./model";
+import { quotedCell, type Problem } from "./model";
 
 /** Renders `children(data)` once loaded; a spinner line before, the failure as an alert after. */
 export function LoadView<T>({ loaded, children }: { loaded: Loaded<T>; children: (data: T) => ReactNode }) {
@@ -38,8 +39,10 @@ export function Problems({ title, problems, label }: { title: string; problems: 
             {problems.map((p, i) => (
               <tr key={i}>
                 <td>{p.line ?? "—"}</td>
-                <td>{p.column ?? "—"}</td>
-                <td>{p.message}</td>
+                <td>{p.column === null ? "—" : <UserText text={p.column} />}</td>
+                <td>
+                  <ProblemMessage message={p.message} />
+                </td>
               </tr>
             ))}
           </tbody>
@@ -47,7 +50,9 @@ export function Problems({ title, problems, label }: { title: string; problems: 
       ) : (
         <ul aria-label={label}>
           {problems.map((p, i) => (
-            <li key={i}>{p.message}</li>
+            <li key={i}>
+              <ProblemMessage message={p.message} />
+            </li>
           ))}
         </ul>
       )}
@@ -55,8 +60,21 @@ export function Problems({ title, problems, label }: { title: string; problems: 
   );
 }
 
+/** A problem's message, the cell it quotes (a roster's typed text) as an isolate. */
+function ProblemMessage({ message }: { message: string }) {
+  const quoted = quotedCell(message);
+  if (quoted === null) return <>{message}</>;
+  return (
+    <>
+      {quoted.before}
+      <UserText text={quoted.cell} />
+      {quoted.after}
+    </>
+  );
+}
+
 /** A one-time secret (a set-up link, a reissued code): shown once, with why it cannot be shown again. */
-export function ShownOnce({ label, value, note, testId }: { label: string; value: string; note: string; testId: string }) {
+export function ShownOnce({ label, value, note, testId }: { label: ReactNode; value: string; note: string; testId: string }) {
   return (
     <div className="xq-warning xq-admin-once" role="status">
       <p>

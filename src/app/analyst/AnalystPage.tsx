@@ -10,6 +10,8 @@ import type { Role } from "../../shared/api";
 import { staffApi } from "../staff/client";
 import { failureText } from "../staff/model";
 import { StaffShell } from "../staff/StaffShell";
+import { isolate } from "../ui/bidi";
+import { UserText } from "../ui/UserText";
 import { coverageOption, factorOption, followUpOption, funnelOption, happinessOption, movementOption, tierOption } from "./charts";
 import {
   BREAKDOWNS,
@@ -169,14 +171,14 @@ function drawFunnel(table: HighIncidence): Drawing {
         <ul data-testid="above998">
           {table.above998.map((s) => (
             <li key={s.schoolId}>
-              {s.code} {s.name}
+              {s.code} <UserText text={s.name} />
             </li>
           ))}
         </ul>
       )}
       {unplaced.length > 0 && (
         <p>
-          未标出（人数已隐藏）· Not placed (counts hidden): {unplaced.join("、")}（{hiddenNote(table.k)}）
+          未标出（人数已隐藏）· Not placed (counts hidden): {unplaced.map(isolate).join("、")}（{hiddenNote(table.k)}）
         </p>
       )}
     </div>

@@ -8,6 +8,7 @@ import type { EChartsType } from "echarts/core";
 import type { AnalyticsTable } from "../../shared/analytics";
 import { staffApi } from "../staff/client";
 import { failureText } from "../staff/model";
+import { UserText } from "../ui/UserText";
 import type { ChartOption } from "./charts";
 import { EChart } from "./EChart";
 import { cellText, hiddenNote, NOT_APPLICABLE, pngFileName, tableView, type TableView } from "./model";
@@ -137,7 +138,8 @@ function FiguresTable({ view, k }: { view: TableView; k: number }) {
                 if (cell.kind === "not-applicable") return <td key={c} className={className} title={NOT_APPLICABLE} />;
                 return (
                   <td key={c} className={className}>
-                    {cellText(cell)}
+                    {/* A group or text cell may be a school's name as typed. */}
+                    {numeric ? cellText(cell) : <UserText text={cellText(cell)} />}
                   </td>
                 );
               })}

@@ -7,6 +7,7 @@ import type { SessionAccount } from "../../shared/accounts";
 import type { Alert } from "../../shared/alerts";
 import { staffApi } from "../staff/client";
 import { failureText } from "../staff/model";
+import { UserText } from "../ui/UserText";
 import type { LiveAlerts } from "./live";
 import { type AcknowledgeReplyBody, ALERT_KIND_LABEL, ALERT_SOURCE_LABEL, ALERT_STATUS_LABEL, alertStatus, casePath, classText, formatDateTime, openAlerts, opensCaseByDefault, studentPath } from "./model";
 
@@ -40,7 +41,7 @@ export function AlertBanner({ live, onHome }: { live: LiveAlerts; onHome: boolea
             <ul>
               {waiting.map((a) => (
                 <li key={a.id} data-status={alertStatus(a)}>
-                  {classText(a.class)} {a.studentName} · {ALERT_KIND_LABEL[a.kind]} · {formatDateTime(a.createdAt)}
+                  <UserText text={classText(a.class)} /> <UserText text={a.studentName} /> · {ALERT_KIND_LABEL[a.kind]} · {formatDateTime(a.createdAt)}
                   {a.escalatedAt !== null && <strong className="xq-escalated"> · {ALERT_STATUS_LABEL.escalated}</strong>}
                 </li>
               ))}
@@ -56,7 +57,7 @@ export function AlertBanner({ live, onHome }: { live: LiveAlerts; onHome: boolea
             {live.caseEscalations.map((c) => (
               <li key={c.caseId}>
                 <a href={casePath(c.caseId)}>
-                  {classText(c.class)} {c.studentName}
+                  <UserText text={classText(c.class)} /> <UserText text={c.studentName} />
                 </a>
               </li>
             ))}
@@ -75,6 +76,7 @@ export function AlertItem({ alert, account, onAcknowledged }: { alert: Alert; ac
   const [message, setMessage] = useState<string | null>(null);
   const status = alertStatus(alert);
   const headingId = `alert-${alert.id}`;
+  const acknowledgedBy = alert.acknowledgedBy === null ? "—" : <UserText text={alert.acknowledgedBy.name} />;
 
   async function acknowledge(event: FormEvent) {
     event.preventDefault();
@@ -92,7 +94,10 @@ export function AlertItem({ alert, account, onAcknowledged }: { alert: Alert; ac
   return (
     <li className={`xq-alert-item xq-alert-${status}`} data-testid="alert-item" data-status={status} data-student-id={alert.studentId}>
       <p id={headingId} className="xq-alert-who">
-        <a href={studentPath(alert.studentId)}>{alert.studentName}</a> · {classText(alert.class)} · {ALERT_KIND_LABEL[alert.kind]} · {ALERT_SOURCE_LABEL[alert.source]} · {formatDateTime(alert.createdAt)}
+        <a href={studentPath(alert.studentId)}>
+          <UserText text={alert.studentName} />
+        </a>{" "}
+        · <UserText text={classText(alert.class)} /> · {ALERT_KIND_LABEL[alert.kind]} · {ALERT_SOURCE_LABEL[alert.source]} · {formatDateTime(alert.createdAt)}
       </p>
       <p className="xq-alert-state">
         {ALERT_STATUS_LABEL[status]}
@@ -100,7 +105,7 @@ export function AlertItem({ alert, account, onAcknowledged }: { alert: Alert; ac
       </p>
       {status === "acknowledged" ? (
         <p>
-          由 {alert.acknowledgedBy?.name ?? "—"} 于 {alert.acknowledgedAt === null ? "—" : formatDateTime(alert.acknowledgedAt)} 确认 · Acknowledged by {alert.acknowledgedBy?.name ?? "—"}
+          由 {acknowledgedBy} 于 {alert.acknowledgedAt === null ? "—" : formatDateTime(alert.acknowledgedAt)} 确认 · Acknowledged by {acknowledgedBy}
           {alert.caseId !== null && (
             <>
               {" · "}

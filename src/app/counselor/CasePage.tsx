@@ -8,6 +8,7 @@ import { useEffect, useId, useState, type FormEvent, type ReactNode } from "reac
 import type { CaseDetail, CasePlan, StepKind } from "../../shared/cases";
 import { staffApi } from "../staff/client";
 import { failureText } from "../staff/model";
+import { UserText } from "../ui/UserText";
 import { TierBadge } from "./AlertViews";
 import { FeedbackPanel } from "./FeedbackPanel";
 import {
@@ -51,7 +52,10 @@ export function CasePage({ caseId }: { caseId: string }) {
     <>
       <section aria-labelledby="case" className="xq-section" data-testid="case" data-state={c.state} data-overdue={c.overdue}>
         <h2 id="case">
-          <a href={studentPath(c.studentId)}>{c.studentName}</a> · {classText(c.class)}
+          <a href={studentPath(c.studentId)}>
+            <UserText text={c.studentName} />
+          </a>{" "}
+          · <UserText text={classText(c.class)} />
         </h2>
         <dl className="xq-facts">
           <dt>等级 · Tier</dt>
@@ -69,11 +73,15 @@ export function CasePage({ caseId }: { caseId: string }) {
             {c.escalatedAt !== null && ` · 已上报学校负责人 · Escalated ${formatDateTime(c.escalatedAt)}`}
           </dd>
           <dt>负责人 · Counselor</dt>
-          <dd>{c.assignee.name}</dd>
+          <dd>
+            <UserText text={c.assignee.name} />
+          </dd>
           <dt>建档 · Opened</dt>
           <dd>{formatDateTime(c.openedAt)}</dd>
           <dt>建档原因 · Reason</dt>
-          <dd className="xq-text">{c.reason}</dd>
+          <dd className="xq-text">
+            <UserText text={c.reason} />
+          </dd>
         </dl>
       </section>
 
@@ -83,14 +91,16 @@ export function CasePage({ caseId }: { caseId: string }) {
           {timelineOf(c.steps).map((s) => (
             <li key={s.id}>
               <p>
-                <strong>{s.title}</strong> · {s.at} · {s.by}
+                <strong>{s.title}</strong> · {s.at} · <UserText text={s.by} />
               </p>
               {s.details.length > 0 && (
                 <dl className="xq-facts">
                   {s.details.map((d) => (
                     <div key={d.label}>
                       <dt>{d.label}</dt>
-                      <dd className="xq-text">{d.value}</dd>
+                      <dd className="xq-text">
+                        <UserText text={d.value} />
+                      </dd>
                     </div>
                   ))}
                 </dl>

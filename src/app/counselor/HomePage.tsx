@@ -10,6 +10,7 @@ import type { ClassList, ClassSummary } from "../../shared/schools";
 import type { WatchlistReply } from "../../shared/watchlist";
 import { staffApi } from "../staff/client";
 import { failureText } from "../staff/model";
+import { UserText } from "../ui/UserText";
 import { AlertItem, TierBadge } from "./AlertViews";
 import type { LiveAlerts } from "./live";
 import {
@@ -114,9 +115,13 @@ function CasesSection({ account, version }: { account: SessionAccount; version: 
             {cases.map((c) => (
               <tr key={c.id} className={c.overdue ? "xq-overdue" : undefined} data-overdue={c.overdue}>
                 <td>
-                  <a href={casePath(c.id)}>{c.studentName}</a>
+                  <a href={casePath(c.id)}>
+                    <UserText text={c.studentName} />
+                  </a>
                 </td>
-                <td>{classText(c.class)}</td>
+                <td>
+                  <UserText text={classText(c.class)} />
+                </td>
                 <td>
                   <TierBadge tier={c.tier} label={CASE_TIER_LABEL[c.tier]} />
                 </td>
@@ -128,7 +133,11 @@ function CasesSection({ account, version }: { account: SessionAccount; version: 
                   {dueText(c)}
                   {c.escalatedAt !== null && <strong className="xq-escalated"> · 已上报 · Escalated</strong>}
                 </td>
-                {!mine && <td>{c.assignee.name}</td>}
+                {!mine && (
+                  <td>
+                    <UserText text={c.assignee.name} />
+                  </td>
+                )}
               </tr>
             ))}
           </tbody>
@@ -265,8 +274,12 @@ function WatchlistSection({ schoolId, version, onServerNow }: { schoolId: string
               <tr key={e.studentId} data-student-id={e.studentId} data-tier={e.tier}>
                 <td>{i + 1}</td>
                 <td>
-                  <a href={studentPath(e.studentId)}>{e.name}</a>
-                  <div className="xq-muted">{classText({ grade: e.grade, label: e.classLabel })}</div>
+                  <a href={studentPath(e.studentId)}>
+                    <UserText text={e.name} />
+                  </a>
+                  <div className="xq-muted">
+                    <UserText text={classText({ grade: e.grade, label: e.classLabel })} />
+                  </div>
                   {e.openCase && <div className="xq-muted">有进行中的个案 · Open case</div>}
                 </td>
                 <td>

@@ -5,6 +5,8 @@
  * Everything is rendered as text.
  */
 import type { GrowthRecord, RecordHistory } from "../../shared/archive";
+import { isolate } from "../ui/bidi";
+import { UserText } from "../ui/UserText";
 import { TierBadge } from "./AlertViews";
 import {
   CASE_STATE_LABEL,
@@ -34,7 +36,8 @@ export function RecordView({ record }: { record: GrowthRecord }) {
           {record.imported.map((imp) => (
             <details key={imp.importId} className="xq-card">
               <summary>
-                {imp.from.schoolName}（{imp.from.schoolCode}）· 导出 {formatDateTime(imp.exportedAt)} · 导入 {formatDateTime(imp.importedAt)} · {imp.importedBy.name}
+                <UserText text={imp.from.schoolName} />（<UserText text={imp.from.schoolCode} />）· 导出 {formatDateTime(imp.exportedAt)} · 导入 {formatDateTime(imp.importedAt)} ·{" "}
+                <UserText text={imp.importedBy.name} />
               </summary>
               <p className="xq-muted">签名密钥指纹 · Signer fingerprint: {imp.signerFingerprint}</p>
               <History history={imp.record} scoresShown={record.scoresShown} linkCases={false} />
@@ -102,7 +105,10 @@ function History({ history, scoresShown, linkCases }: { history: RecordHistory; 
           <ul>
             {history.overrides.map((o) => (
               <li key={o.id}>
-                {formatDateTime(o.at)} · {o.by.name}：{TIER_LABEL[o.computedTier]} → {TIER_LABEL[o.tier]} · <span className="xq-text">{o.reason}</span>
+                {formatDateTime(o.at)} · <UserText text={o.by.name} />：{TIER_LABEL[o.computedTier]} → {TIER_LABEL[o.tier]} ·{" "}
+                <span className="xq-text">
+                  <UserText text={o.reason} />
+                </span>
               </li>
             ))}
           </ul>
@@ -120,8 +126,12 @@ function History({ history, scoresShown, linkCases }: { history: RecordHistory; 
                 {instrumentName(o.instrument)} · {informantText(o.role)} · {formatDateTime(o.at)}
                 {o.critical.length > 0 && <strong className="xq-escalated"> · 危机 · critical</strong>}
               </p>
-              <p className="xq-text">{observationLines(o).map((l) => `${l.label}: ${l.value}`).join("；")}</p>
-              {o.note !== null && <p className="xq-text">备注 · Note: {o.note}</p>}
+              <p className="xq-text">{observationLines(o).map((l) => `${l.label}: ${isolate(l.value)}`).join("；")}</p>
+              {o.note !== null && (
+                <p className="xq-text">
+                  备注 · Note: <UserText text={o.note} />
+                </p>
+              )}
             </li>
           ))}
         </ul>
@@ -136,14 +146,16 @@ function History({ history, scoresShown, linkCases }: { history: RecordHistory; 
             <li key={c.id} className="xq-card">
               <p>
                 {linkCases ? <a href={casePath(c.id)}>{formatDateTime(c.openedAt)}</a> : formatDateTime(c.openedAt)} · <TierBadge tier={c.tier} label={CASE_TIER_LABEL[c.tier]} /> · {CASE_STATE_LABEL[c.state]}
-                {c.plan !== null && ` · ${PLAN_LABEL[c.plan]}`} · {c.assignee.name}
+                {c.plan !== null && ` · ${PLAN_LABEL[c.plan]}`} · <UserText text={c.assignee.name} />
               </p>
-              <p className="xq-text">{c.reason}</p>
+              <p className="xq-text">
+                <UserText text={c.reason} />
+              </p>
               <ol>
                 {timelineOf(c.steps).map((s) => (
                   <li key={s.id}>
-                    {s.title} · {s.at} · {s.by}
-                    {s.details.length > 0 && <span className="xq-text"> · {s.details.map((d) => `${d.label}: ${d.value}`).join("；")}</span>}
+                    {s.title} · {s.at} · <UserText text={s.by} />
+                    {s.details.length > 0 && <span className="xq-text"> · {s.details.map((d) => `${d.label}: ${isolate(d.value)}`).join("；")}</span>}
                   </li>
                 ))}
               </ol>
@@ -160,7 +172,7 @@ function History({ history, scoresShown, linkCases }: { history: RecordHistory; 
           {history.consents.map((c) => (
             <li key={c.waveId}>
               {c.schoolYear} {SEASON_LABEL[c.season]}：{consentText(c.status)} · {formatDateTime(c.updatedAt)}
-              {c.changes.length > 0 && <span className="xq-muted"> · 变更 · changes: {c.changes.map((ch) => `${formatDateTime(ch.at)} ${consentText(ch.status)}${ch.by ? `（${ch.by.name}）` : ""}`).join("；")}</span>}
+              {c.changes.length > 0 && <span className="xq-muted"> · 变更 · changes: {c.changes.map((ch) => `${formatDateTime(ch.at)} ${consentText(ch.status)}${ch.by ? `（${isolate(ch.by.name)}）` : ""}`).join("；")}</span>}
             </li>
           ))}
         </ul>
@@ -172,7 +184,7 @@ function History({ history, scoresShown, linkCases }: { history: RecordHistory; 
           <ul>
             {history.checkinNotices.map((n) => (
               <li key={n.id}>
-                {formatDateTime(n.createdAt)} · {n.by.name} · 截止 {formatDateTime(n.dueAt)} · {n.doneAt === null ? "未完成 · open" : `已谈心 · done ${formatDateTime(n.doneAt)}`}
+                {formatDateTime(n.createdAt)} · <UserText text={n.by.name} /> · 截止 {formatDateTime(n.dueAt)} · {n.doneAt === null ? "未完成 · open" : `已谈心 · done ${formatDateTime(n.doneAt)}`}
               </li>
             ))}
           </ul>

@@ -11,6 +11,7 @@ import type { CaseDetail, CaseTier } from "../../shared/cases";
 import type { TierName, TierOverrideReply, WatchlistEntryReply } from "../../shared/watchlist";
 import { staffApi } from "../staff/client";
 import { failureText } from "../staff/model";
+import { UserText } from "../ui/UserText";
 import { TierBadge } from "./AlertViews";
 import { RecordView } from "./RecordView";
 import {
@@ -69,7 +70,7 @@ export function StudentPage({ account, studentId }: { account: SessionAccount; s
     <>
       <section aria-labelledby="student" className="xq-section" data-testid="student-entry">
         <h2 id="student">
-          {entry.name} · {classText({ grade: entry.grade, label: entry.classLabel })}
+          <UserText text={entry.name} /> · <UserText text={classText({ grade: entry.grade, label: entry.classLabel })} />
         </h2>
         <p>
           当前等级 · Tier in force: <TierBadge tier={entry.tier} label={TIER_LABEL[entry.tier]} />
@@ -84,7 +85,9 @@ export function StudentPage({ account, studentId }: { account: SessionAccount; s
             <p>
               人工调整 · Override: <TierBadge tier={entry.override.tier} label={TIER_LABEL[entry.override.tier]} />（调整时计算为 · computed then {TIER_LABEL[entry.override.computedTier]}）· {formatDateTime(entry.override.at)}
             </p>
-            <p className="xq-text">理由 · Reason: {entry.override.reason}</p>
+            <p className="xq-text">
+              理由 · Reason: <UserText text={entry.override.reason} />
+            </p>
             {entry.override.stale && <p className="xq-flag">计算等级已变化，较高的等级生效 · The computed tier has changed since: the higher tier holds</p>}
           </div>
         )}
@@ -151,11 +154,17 @@ export function StudentPage({ account, studentId }: { account: SessionAccount; s
                   {observationLines(o).map((l) => (
                     <div key={l.label}>
                       <dt>{l.label}</dt>
-                      <dd className="xq-text">{l.value}</dd>
+                      <dd className="xq-text">
+                        <UserText text={l.value} />
+                      </dd>
                     </div>
                   ))}
                 </dl>
-                {o.note !== null && <p className="xq-text">备注 · Note: {o.note}</p>}
+                {o.note !== null && (
+                  <p className="xq-text">
+                    备注 · Note: <UserText text={o.note} />
+                  </p>
+                )}
               </li>
             ))}
           </ul>

@@ -9,6 +9,8 @@ import { useMemo, useRef, useState, type KeyboardEvent } from "react";
 import type { ObservationReply, ObserveForm, ObserveStudent } from "../../shared/observations";
 import { staffApi } from "../staff/client";
 import { failureText } from "../staff/model";
+import { isolate } from "../ui/bidi";
+import { UserText } from "../ui/UserText";
 import {
   bilingual,
   buildBatchBody,
@@ -84,7 +86,7 @@ export function ClassGrid({ form, students, className }: { form: ObserveForm; st
       else if (built.reason === "too-many") setError(`一次最多提交 100 名学生（现有 ${built.count} 名）。At most 100 students at once (${built.count} rated).`);
       else {
         setBad(new Map(built.students.map((s) => [s.id, []])));
-        setError(`以下学生还有空白格：${built.students.map((s) => s.name).join("、")}。Some cells are blank for: ${built.students.map((s) => s.name).join(", ")}.`);
+        setError(`以下学生还有空白格：${built.students.map((s) => isolate(s.name)).join("、")}。Some cells are blank for: ${built.students.map((s) => isolate(s.name)).join(", ")}.`);
       }
       return;
     }
@@ -97,8 +99,8 @@ export function ClassGrid({ form, students, className }: { form: ObserveForm; st
       return;
     }
     const n = built.body.items.length;
-    const skipped = built.skipped.length > 0 ? ` 未评定 ${built.skipped.length} 名（${built.skipped.map((s) => s.name).join("、")}），未提交。 ${built.skipped.length} not rated, not filed.` : "";
-    setDone(`已提交 ${className} ${n} 名学生的评定（${form.title["zh-CN"]}）。Ratings of ${n} students filed.${skipped}`);
+    const skipped = built.skipped.length > 0 ? ` 未评定 ${built.skipped.length} 名（${built.skipped.map((s) => isolate(s.name)).join("、")}），未提交。 ${built.skipped.length} not rated, not filed.` : "";
+    setDone(`已提交 ${isolate(className)} ${n} 名学生的评定（${form.title["zh-CN"]}）。Ratings of ${n} students filed.${skipped}`);
     setGrid(emptyGrid);
   }
 
@@ -118,7 +120,7 @@ export function ClassGrid({ form, students, className }: { form: ObserveForm; st
       <div className="xq-grid-wrap">
         <table className="xq-grid" ref={table}>
           <caption className="xq-visually-hidden">
-            {className} · {bilingual(form.title)}
+            <UserText text={className} /> · {bilingual(form.title)}
           </caption>
           <thead>
             <tr>
@@ -141,7 +143,12 @@ export function ClassGrid({ form, students, className }: { form: ObserveForm; st
                 <tr key={s.id} className={flagged ? "xq-grid-row-bad" : undefined} data-status={status.kind}>
                   <th scope="row" className="xq-grid-name">
                     <span>
-                      {s.studentNo !== undefined && <span className="xq-grid-no">{s.studentNo}</span>} {s.name}
+                      {s.studentNo !== undefined && (
+                        <span className="xq-grid-no">
+                          <UserText text={s.studentNo} />
+                        </span>
+                      )}{" "}
+                      <UserText text={s.name} />
                     </span>
                     {neverValue !== undefined && status.kind === "partial" && (
                       <button type="button" className="xq-grid-fill" onClick={() => setGrid((g) => fillRowBlanks(g, s.id, columns, neverValue))} aria-label={`把${s.name}的空白格填为“${optionLabel(columns[0]!, neverValue)}” · Fill ${s.name}'s blanks with ${String(neverValue)}`}>

@@ -8,6 +8,7 @@ import { useEffect, useState } from "react";
 import type { Notice } from "../../shared/cases";
 import { staffApi } from "../staff/client";
 import { classLabel, failureText } from "../staff/model";
+import { UserText } from "../ui/UserText";
 import { dueDay, orderNotices } from "./model";
 
 type State = { kind: "loading" } | { kind: "hidden" } | { kind: "failed"; message: string } | { kind: "ready"; notices: Notice[] };
@@ -58,7 +59,10 @@ export function Notices({ alwaysShow }: { alwaysShow: boolean }) {
   const item = (n: Notice) => (
     <li key={n.id} className={n.doneAt === null ? "xq-notice" : "xq-notice xq-notice-done"} data-testid="notice">
       <div>
-        <strong className="xq-notice-name">{n.studentName}</strong> · {classLabel(n.class)}
+        <strong className="xq-notice-name">
+          <UserText text={n.studentName} />
+        </strong>{" "}
+        · <UserText text={classLabel(n.class)} />
       </div>
       <div>
         {n.message["zh-CN"]} {n.message.en}

@@ -5,6 +5,8 @@
 import { useState } from "react";
 import type { ObserveClass, ObserveStudent } from "../../shared/observations";
 import { classLabel } from "../staff/model";
+import { isolate } from "../ui/bidi";
+import { UserText } from "../ui/UserText";
 import { ClassGrid } from "./ClassGrid";
 import { useClasses, useStudents, useTeacherForms } from "./data";
 import { Notices } from "./Notices";
@@ -35,14 +37,18 @@ export function TeacherView() {
                 <select value={current.id} onChange={(e) => setPicked(e.target.value)}>
                   {list.map((c) => (
                     <option key={c.id} value={c.id}>
-                      {classLabel(c)}（{RELATION_LABEL[c.relation]}）
+                      {isolate(classLabel(c))}（{RELATION_LABEL[c.relation]}）
                     </option>
                   ))}
                 </select>
               </label>
             ) : (
               <p>
-                班级 · Class: <strong>{classLabel(current)}</strong>（{RELATION_LABEL[current.relation]}）
+                班级 · Class:{" "}
+                <strong>
+                  <UserText text={classLabel(current)} />
+                </strong>
+                （{RELATION_LABEL[current.relation]}）
               </p>
             )}
           </div>
@@ -68,11 +74,13 @@ function ClassWork({ klass }: { klass: ObserveClass }) {
   const { checklist, screener } = forms.data;
   const label = classLabel(klass);
   const showGrid = homeroom && screener !== null;
-  const onFiled = (s: ObserveStudent) => setFiled(`已提交 ${s.name} 的观察记录。Observation for ${s.name} filed.`);
+  const onFiled = (s: ObserveStudent) => setFiled(`已提交 ${isolate(s.name)} 的观察记录。Observation for ${isolate(s.name)} filed.`);
 
   return (
     <section aria-labelledby="xq-class-title">
-      <h2 id="xq-class-title">{label}</h2>
+      <h2 id="xq-class-title">
+        <UserText text={label} />
+      </h2>
       {students.data.length === 0 && <p>这个班级没有在读学生。This class has no enrolled student.</p>}
       {students.data.length > 0 && (
         <>

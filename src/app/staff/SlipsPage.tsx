@@ -7,6 +7,8 @@ import { useEffect, useState, type FormEvent } from "react";
 import type { SessionResponse } from "../../shared/accounts";
 import type { ClassList, SchoolList } from "../../shared/schools";
 import type { CodeIssueResult, CodeReissueResult, CodeSlip, Wave, WaveList } from "../../shared/waves";
+import { isolate } from "../ui/bidi";
+import { UserText } from "../ui/UserText";
 import { restoreSession, staffApi } from "./client";
 import { classLabel, classOption, failureText, replaceSlip, skippedLines, waveLabel, wavesForCodes } from "./model";
 import "./staff.css";
@@ -105,7 +107,7 @@ function Slips({ loaded }: { loaded: Loaded }) {
     const result = await staffApi.post<CodeReissueResult>(`/api/waves/${encodeURIComponent(issued.waveId)}/codes/${encodeURIComponent(slip.studentId)}/reissue`);
     setReissuing(null);
     if (!result.ok) {
-      setMessage(`${slip.studentNo}: ${failureText(result)}`);
+      setMessage(`${isolate(slip.studentNo)}: ${failureText(result)}`);
       return;
     }
     setIssued({ ...issued, slips: replaceSlip(issued.slips, result.data.slip) });
@@ -116,7 +118,7 @@ function Slips({ loaded }: { loaded: Loaded }) {
       <div className="xq-noprint">
         <h1>访问码 · Access codes</h1>
         <p>
-          {schoolName} · {loaded.account.username}
+          <UserText text={schoolName} /> · {loaded.account.username}
         </p>
         {waves.length === 0 ? (
           <p role="alert">没有可以发放访问码的测评（草稿或进行中）。No draft or open wave can get codes.</p>
@@ -179,10 +181,10 @@ function Slips({ loaded }: { loaded: Loaded }) {
           {issued.slips.map((slip) => (
             <article key={slip.studentId} className="xq-slip">
               <div className="xq-slip-where">
-                {schoolName} · {classLabel(slip)}
+                <UserText text={schoolName} /> · <UserText text={classLabel(slip)} />
               </div>
               <div className="xq-slip-who">
-                学号 <span className="xq-slip-no">{slip.studentNo}</span> · {slip.maskedName}
+                学号 <span className="xq-slip-no"><UserText text={slip.studentNo} /></span> · <UserText text={slip.maskedName} />
               </div>
               <div className="xq-slip-code" data-testid="slip-code">
                 {slip.code}

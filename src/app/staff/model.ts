@@ -7,6 +7,7 @@ import type { Role } from "../../shared/api";
 import type { ClassSummary } from "../../shared/schools";
 import type { CodeSlip, Wave } from "../../shared/waves";
 import type { ApiFailure } from "../ui/api";
+import { isolate } from "../ui/bidi";
 
 export const NETWORK_MESSAGE = "网络连接失败，请重试。The network failed; try again.";
 
@@ -120,8 +121,9 @@ export function classLabel(c: { grade: number; label?: string; classLabel?: stri
   return /^[0-9]+$/.test(label) ? `${c.grade}年级${label}班` : `${c.grade}年级 ${label}`;
 }
 
+/** A class in a picker with its head count; the label isolated, as a typed name may hold bidi controls. */
 export function classOption(c: ClassSummary): string {
-  return `${classLabel(c)}（${c.enrolled} 人）`;
+  return `${isolate(classLabel(c))}（${c.enrolled} 人）`;
 }
 
 /** The slips with the reissued student's slip replaced in place (other slips keep their order). */

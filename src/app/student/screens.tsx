@@ -3,6 +3,7 @@
  * the end pages. Plain React, no survey-core: these render before the survey chunk has loaded.
  */
 import { useEffect, useId, useRef, useState, type FormEvent } from "react";
+import { UserText } from "../ui/UserText";
 import { helpResources, texts, type HelpResource, type HotlineSetting, type Lang, type StudentErrorCode } from "./texts";
 
 export function CodeScreen(props: { lang: Lang; error: StudentErrorCode | null; busy: boolean; onSubmit: (code: string) => void }) {
@@ -76,7 +77,9 @@ export function IntroScreen(props: {
   return (
     <section className="xq-card" aria-labelledby={titleId}>
       <h1 id={titleId} ref={heading} tabIndex={-1}>
-        {t.introTitle(props.schoolName)}
+        {t.introTitle.before}
+        <UserText text={props.schoolName} />
+        {t.introTitle.after}
       </h1>
       <p>{t.introWhat}</p>
       <p>{t.introWho}</p>

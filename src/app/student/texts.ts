@@ -31,7 +31,8 @@ const zh = {
     session: "为了保护你的隐私，这次登录已经结束。请重新输入访问码，你填过的答案都还在。",
     other: "出了点问题。请再试一次，或请老师帮忙。",
   },
-  introTitle: (school: string) => `欢迎，这里是${school}的心理健康问卷`,
+  /** Around the school's name (shown as a bidi isolate between the two). */
+  introTitle: { before: "欢迎，这里是", after: "的心理健康问卷" },
   introWhat: "这份问卷想了解你最近两周的心情、睡眠和生活。它不是考试，答案没有对错，也不会影响你的成绩。",
   introWho: "你的答案只有学校的心理老师能看到，班主任和同学都看不到。如果答案显示你可能需要帮助，心理老师会找你聊一聊。",
   introHow: "请按你真实的感受回答。每一页填完后答案会自动保存；如果中途换了电脑，用同一个访问码就能接着填。",
@@ -85,7 +86,7 @@ const en: Texts = {
     session: "To protect your privacy this sign-in has ended. Please type your access code again; your answers are kept.",
     other: "Something went wrong. Please try again, or ask your teacher for help.",
   },
-  introTitle: (school: string) => `Welcome to the well-being survey of ${school}`,
+  introTitle: { before: "Welcome to the well-being survey of ", after: "" },
   introWhat: "This survey asks how you have felt, slept and lived over the last two weeks. It is not a test: there are no right or wrong answers, and it does not affect your grades.",
   introWho: "Only the school counselor can see your answers; your homeroom teacher and classmates cannot. If your answers show you might need support, the counselor will have a chat with you.",
   introHow: "Please answer how you really feel. Your answers are saved after every page; if you change computers, type the same code to continue.",

@@ -20,6 +20,7 @@ import {
   nextDay,
   parseConsentFile,
   problemsOf,
+  quotedCell,
   readDelimited,
   rolesAssignableBy,
   rosterSummaryLines,
@@ -171,6 +172,14 @@ describe("problems of a failed call", () => {
   it("falls back to the error's message, or says the network failed", () => {
     expect(problemsOf({ ok: false, kind: "http", status: 409, error: { code: "username_taken", message: "用户名已被使用" } })).toEqual([{ line: null, column: null, message: "用户名已被使用" }]);
     expect(problemsOf({ ok: false, kind: "network", message: "offline" })[0]!.message).toContain("网络");
+  });
+
+  it("finds the cell a roster problem quotes, between the server's words, to show it as an isolate", () => {
+    expect(quotedCell("年级无法识别：“九十”")).toEqual({ before: "年级无法识别：“", cell: "九十", after: "”" });
+    expect(quotedCell("列名重复：“\u202E姓名”（与第 2 列相同）")).toEqual({ before: "列名重复：“", cell: "\u202E姓名", after: "”（与第 2 列相同）" });
+    // The cell itself may hold quote marks: the server's words before and after it hold none.
+    expect(quotedCell("班级“a”b“c”属于 8 年级，但年级列是 7 年级")).toEqual({ before: "班级“", cell: "a”b“c", after: "”属于 8 年级，但年级列是 7 年级" });
+    expect(quotedCell("该行的格子比表头少")).toBeNull();
   });
 });
 
@@ -395,7 +404,9 @@ describe("the audit log's filters", () => {
   });
 
   it("shows context as text and who acted", () => {
-    expect(contextText({ reason: "<b>locked</b>", classes: 2, filters: { action: "code." } })).toBe('reason=<b>locked</b> classes=2 filters={"action":"code."}');
+    expect(contextText({ reason: "<b>locked</b>", classes: 2, filters: { action: "code." } })).toBe('reason=\u2068<b>locked</b>\u2069 classes=\u20682\u2069 filters=\u2068{"action":"code."}\u2069');
+    // Each value is an isolate: an override typed into a filter cannot reverse the pairs after it.
+    expect(contextText({ filters: { action: "\u202Ecode." }, entries: 3 })).toBe('filters=\u2068{"action":"\u202Ecode."}\u2069 entries=\u20683\u2069');
     expect(actorText({ actorUsername: "root.admin", actorRole: "admin", actorId: "a1" })).toBe("root.admin (admin)");
     expect(actorText({ actorUsername: null, actorRole: "student", actorId: "s1" })).toBe("student s1");
     expect(actorText({ actorUsername: null, actorRole: "anonymous", actorId: null })).toBe("anonymous");

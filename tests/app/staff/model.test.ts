@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { Role } from "../../../src/shared/api";
-import { classLabel, HOME_OF, loginErrorText, navOf, replaceSlip, skippedLines, wavesForCodes } from "../../../src/app/staff/model";
+import { classLabel, classOption, HOME_OF, loginErrorText, navOf, replaceSlip, skippedLines, wavesForCodes } from "../../../src/app/staff/model";
 import { routeOf } from "../../../src/app/App";
 import type { Wave } from "../../../src/shared/waves";
 
@@ -89,6 +89,13 @@ describe("classLabel", () => {
     [{ grade: 7, label: "实验班" }, "7年级 实验班"],
   ])("names %o as %s", (c, text) => {
     expect(classLabel(c)).toBe(text);
+  });
+});
+
+describe("classOption", () => {
+  it("isolates the class's name from the head count after it, so an override in a typed label cannot reverse it", () => {
+    const klass = { id: "c", grade: 8, label: "\u202E实验班", enrolled: 40, left: 0 };
+    expect(classOption(klass)).toBe("\u20688年级 \u202E实验班\u2069（40 人）");
   });
 });
 
