@@ -31,7 +31,6 @@ import { join } from "node:path";
 import { Readable, Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { fileURLToPath } from "node:url";
-import pg from "pg";
 import { openDatabase, type Database } from "../src/server/db/database";
 import { migrate } from "../src/server/db/migrate";
 import { deriveKeys } from "../src/server/crypto/cipher";
@@ -39,6 +38,7 @@ import { buildCoverage, buildFactors, buildFollowUp, buildHappiness, buildHighIn
 import { csvChunks, encodeChunks } from "../src/server/features/analytics/csv";
 import { exportAggregates } from "../src/server/features/analytics/export";
 import { researchColumns, researchKeys, researchRows } from "../src/server/features/analytics/research";
+import { withThrowawayDatabase } from "./_throwaway";
 
 const SCHOOLS = 40;
 const BATCH = 50_000;
@@ -363,18 +363,7 @@ async function main(): Promise<void> {
   }
   const url = process.env.TEST_DATABASE_URL;
   if (url) {
-    const name = `xq_bench_${process.pid}`;
-    const admin = new pg.Client({ connectionString: url });
-    await admin.connect();
-    await admin.query(`CREATE DATABASE ${name}`);
-    try {
-      const u = new URL(url);
-      u.pathname = `/${name}`;
-      ok = (await runAll("PostgreSQL", { kind: "postgres", url: u.toString() }, responses)) && ok;
-    } finally {
-      await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      await admin.end();
-    }
+    ok = (await withThrowawayDatabase(url, (target) => runAll("PostgreSQL", { kind: "postgres", url: target }, responses))) && ok;
   } else {
     console.log("\n(PostgreSQL skipped: set TEST_DATABASE_URL to include it)");
   }

@@ -19,7 +19,6 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import Fastify from "fastify";
-import pg from "pg";
 import { defaultBatteries, batteryFor } from "../instruments/batteries";
 import { getInstrument } from "../instruments/index";
 import { buildApp } from "../src/server/app";
@@ -29,6 +28,7 @@ import { openDatabase, type Database } from "../src/server/db/database";
 import { migrate } from "../src/server/db/migrate";
 import { DEFAULT_CONFIG, type Deps } from "../src/server/deps";
 import { seededRandom } from "../src/server/demo/answers";
+import { withThrowawayDatabase } from "./_throwaway";
 
 const SECONDS = Number(process.argv[2] ?? 10);
 const CONCURRENCY = Number(process.argv[3] ?? 50);
@@ -310,23 +310,15 @@ async function main(): Promise<void> {
   }
   const url = process.env.TEST_DATABASE_URL;
   if (url !== undefined && url !== "") {
-    const name = `xq_bench_${randomBytes(4).toString("hex")}`;
-    const admin = new pg.Client({ connectionString: url });
-    await admin.connect();
-    await admin.query(`CREATE DATABASE ${name}`);
-    const target = new URL(url);
-    target.pathname = `/${name}`;
-    try {
-      const db = await openDatabase({ url: target.toString(), poolSize: 10 });
-      try {
-        ok = (await benchOn("postgres", db)) && ok;
-      } finally {
-        await db.close();
-      }
-    } finally {
-      await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      await admin.end();
-    }
+    ok =
+      (await withThrowawayDatabase(url, async (target) => {
+        const db = await openDatabase({ url: target, poolSize: 10 });
+        try {
+          return await benchOn("postgres", db);
+        } finally {
+          await db.close();
+        }
+      })) && ok;
   } else {
     console.log("postgres: skipped (set TEST_DATABASE_URL to a role that may CREATE DATABASE)");
   }

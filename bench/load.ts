@@ -45,7 +45,6 @@ import { monitorEventLoopDelay } from "node:perf_hooks";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import Fastify from "fastify";
-import pg from "pg";
 import { batteryFor, defaultBatteries } from "../instruments/batteries";
 import { getInstrument } from "../instruments/index";
 import type { Instrument } from "../instruments/schema";
@@ -57,6 +56,7 @@ import { migrate } from "../src/server/db/migrate";
 import { DEFAULT_CONFIG, type Deps } from "../src/server/deps";
 import { aRespondent, answerInstrument, seededRandom, type Random } from "../src/server/demo/answers";
 import { generateCode, hashCode } from "../src/server/features/waves/codes";
+import { withThrowawayDatabase } from "./_throwaway";
 
 const LAB_SIZE = 40;
 const SCHOOLS = 10;
@@ -840,18 +840,7 @@ async function main(): Promise<void> {
   }
   const url = process.env.TEST_DATABASE_URL;
   if (options.databases.includes("postgres") && url !== undefined && url !== "") {
-    const name = `xq_load_${randomBytes(4).toString("hex")}`;
-    const admin = new pg.Client({ connectionString: url });
-    await admin.connect();
-    await admin.query(`CREATE DATABASE ${name}`);
-    const target = new URL(url);
-    target.pathname = `/${name}`;
-    try {
-      ok = (await benchOn("postgres", { url: target.toString() }, options)) && ok;
-    } finally {
-      await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      await admin.end();
-    }
+    ok = (await withThrowawayDatabase(url, (target) => benchOn("postgres", { url: target }, options))) && ok;
   } else if (options.databases.includes("postgres")) {
     console.log("postgres: skipped (set TEST_DATABASE_URL to a role that may CREATE DATABASE)");
   }

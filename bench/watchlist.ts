@@ -23,11 +23,10 @@
  * For a throw-away PostgreSQL: as tests/global-setup.ts does, `initdb` a temporary directory (as user
  * postgres when root) and `pg_ctl -o "-k DIR -h 127.0.0.1 -p PORT" start`; .ci/postgres.sh installs it.
  */
-import { randomBytes, randomUUID } from "node:crypto";
+import { randomUUID } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import pg from "pg";
 import { batteryFor, defaultBatteries } from "../instruments/batteries";
 import { getInstrument } from "../instruments/index";
 import { assignTier, checkValidity, defaultPolicy, scoreBattery, summarizeObservation } from "../scoring/index";
@@ -37,6 +36,7 @@ import { migrate } from "../src/server/db/migrate";
 import { aRespondent, answerInstrument, pageTimings, seededRandom } from "../src/server/demo/answers";
 import { loadInputs } from "../src/server/features/watchlist/load";
 import { fuseLoaded, namesOf } from "../src/server/features/watchlist/service";
+import { withThrowawayDatabase } from "./_throwaway";
 
 const STUDENTS = Number(process.argv[2] ?? 200_000);
 const REPEATS = Number(process.argv[3] ?? 5);
@@ -269,23 +269,15 @@ async function main(): Promise<void> {
   }
   const url = process.env.TEST_DATABASE_URL;
   if (url !== undefined && url !== "") {
-    const name = `xq_bench_${randomBytes(4).toString("hex")}`;
-    const admin = new pg.Client({ connectionString: url });
-    await admin.connect();
-    await admin.query(`CREATE DATABASE ${name}`);
-    const target = new URL(url);
-    target.pathname = `/${name}`;
-    try {
-      const db = await openDatabase({ url: target.toString() });
-      try {
-        ok = (await benchOn("postgres", db)) && ok;
-      } finally {
-        await db.close();
-      }
-    } finally {
-      await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      await admin.end();
-    }
+    ok =
+      (await withThrowawayDatabase(url, async (target) => {
+        const db = await openDatabase({ url: target });
+        try {
+          return await benchOn("postgres", db);
+        } finally {
+          await db.close();
+        }
+      })) && ok;
   } else {
     console.log("\npostgres: skipped (set TEST_DATABASE_URL to a role that may CREATE DATABASE)");
   }
