@@ -50,6 +50,14 @@ const DIM_SQL: Record<Dimension, string> = {
   "key-population": "b.key_population",
 };
 
+/** Orders group keys by code unit, null first (no locale: the order must not depend on the machine). */
+function compareKeys(a: string | null, b: string | null): number {
+  if (a === b) return 0;
+  if (a === null) return -1;
+  if (b === null) return 1;
+  return a < b ? -1 : 1;
+}
+
 /** The ids of a district wave's school waves (one per school). */
 async function waveIds(q: Queryable, wave: WaveRef): Promise<string[]> {
   const { rows } = await q.query<{ id: string }>("SELECT id FROM waves WHERE school_year = $1 AND season = $2", [wave.schoolYear, wave.season]);
@@ -210,7 +218,9 @@ export async function groupStats(q: Queryable, wave: WaveRef, dims: readonly Dim
   const district = emptyTally();
   const byD0 = new Map<string | null, Tally>();
   const byD1 = new Map<string | null, Tally>();
-  for (const { d0: v0, d1: v1, tally } of cells.values()) {
+  // SQL returns the groups in no set order: sorted, the same data always gives the same answer.
+  const sorted = [...cells.values()].sort((x, y) => compareKeys(x.d0, y.d0) || compareKeys(x.d1, y.d1));
+  for (const { d0: v0, d1: v1, tally } of sorted) {
     push(b === undefined ? [v0 ?? ""] : [v0 ?? "", v1 ?? ""], b === undefined ? [false] : [false, false], tally);
     addTally(district, tally);
     if (b === undefined) continue;
@@ -306,7 +316,8 @@ export async function factorStats(q: Queryable, wave: WaveRef, items: readonly s
     if (item === undefined || typeof category !== "number") continue;
     out.push({ item, category, n: r.n, mean: r.mean, sd: r.sd });
   }
-  return out;
+  // In the items' order, then by answer category (SQL returns grouping sets in no set order).
+  return out.sort((a, b) => items.indexOf(a.item) - items.indexOf(b.item) || a.category - b.category);
 }
 
 interface MoveRow extends Record<string, unknown> {
