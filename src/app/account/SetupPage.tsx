@@ -3,19 +3,22 @@
  * chooses a password here. The token stays in the URL fragment, which browsers never send to a server
  * or put in a Referer, and the page removes it from the address bar once read.
  */
-import { useState, type FormEvent } from "react";
+import { useEffect, useState, type FormEvent } from "react";
 import { createApiClient } from "../ui/api";
 
 const api = createApiClient();
 
-function takeToken(): string {
-  const token = window.location.hash.replace(/^#/, "");
-  if (token) window.history.replaceState(null, "", window.location.pathname);
-  return token;
-}
+/** The set-up token, carried in the link's fragment (never sent to a server, never logged). */
+const tokenInAddress = (): string => window.location.hash.replace(/^#/, "");
 
 export default function SetupPage() {
-  const [token] = useState(takeToken);
+  // Read while rendering, removed from the address bar only once the page is shown: React may render a
+  // lazily loaded page more than once before it commits, and a render that took the token away would
+  // leave the next one with "this link is incomplete".
+  const [token] = useState(tokenInAddress);
+  useEffect(() => {
+    if (window.location.hash) window.history.replaceState(null, "", window.location.pathname);
+  }, []);
   const [password, setPassword] = useState("");
   const [again, setAgain] = useState("");
   const [message, setMessage] = useState<string | null>(null);
