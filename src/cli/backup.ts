@@ -436,11 +436,16 @@ export async function restoreJson(db: Database, gz: Buffer): Promise<void> {
     await db.transaction(async (tx) => {
       // migrate() recorded the files just now: the dump's own rows (with their dates) replace them.
       await tx.query("DELETE FROM schema_migrations");
+      // The dump's rows go in as they were, without the triggers of live writes (the watch list's change
+      // log would gain rows, some with the ids of the dump's own), as pg_restore loads data before triggers.
+      const tables = await tablesInOrder(tx);
+      for (const table of tables) await tx.query(`ALTER TABLE "${table}" DISABLE TRIGGER USER`);
       for (const line of lines.slice(1)) {
         const chunk = JSON.parse(line) as { table: string; rows: unknown[] };
         if (!header.tables.includes(chunk.table)) throw new CommandError(2, `the dump holds rows of an undeclared table "${chunk.table}"`);
         await tx.query(`INSERT INTO "${chunk.table}" SELECT * FROM jsonb_populate_recordset(NULL::"${chunk.table}", $1::jsonb)`, [JSON.stringify(chunk.rows)]);
       }
+      for (const table of tables) await tx.query(`ALTER TABLE "${table}" ENABLE TRIGGER USER`);
       const { rows: sequences } = await tx.query<{ tbl: string; col: string; seq: string }>(
         `SELECT c.table_name AS tbl, c.column_name AS col, pg_get_serial_sequence(quote_ident(c.table_name), c.column_name) AS seq
            FROM information_schema.columns c WHERE c.table_schema = current_schema() AND pg_get_serial_sequence(quote_ident(c.table_name), c.column_name) IS NOT NULL`,

@@ -17,13 +17,18 @@ import type { ChangeRefs } from "./reference";
 const DAY_MS = 86_400_000;
 const registry: ReadonlyMap<string, Instrument> = instruments;
 
-/** One student's fused entry and the tier in force. */
-export interface Computed {
-  readonly student: StudentInputs;
+/** What the reply shows of a fused student: the entry, the tier in force, and who the student is. */
+export interface ShownEntry {
+  readonly student: Pick<StudentInputs, "id" | "schoolId" | "classId" | "classLabel" | "grade" | "override">;
   readonly entry: WatchEntry;
   /** The tier in force (override or computed). */
   readonly tier: TierName;
   readonly stale: boolean;
+}
+
+/** One student's fused entry and the tier in force, with the inputs behind them. */
+export interface Computed extends ShownEntry {
+  readonly student: StudentInputs;
   /** On the list: the fused entry is listed, or an override in force puts the student on it. */
   readonly listed: boolean;
 }
@@ -65,26 +70,35 @@ export function fuseAll(students: readonly StudentInputs[], policyOf: (schoolId:
   });
 }
 
+/** The entry as it ranks: with the tier in force (only an overridden entry is copied). */
+export const rankedAs = (c: ShownEntry): WatchEntry => (c.tier === c.entry.tier ? c.entry : { ...c.entry, tier: c.tier });
+
 /**
- * The listed students, ranked by scoring/fuse compareWatchEntries with the tier in force. Only the
- * listed are sorted (and only an overridden entry is copied to carry the tier in force).
+ * Ranks entries by scoring/fuse compareWatchEntries with the tier in force (each entry's ranking form
+ * made once, not per comparison).
  */
-export function rankComputed(all: readonly Computed[]): Computed[] {
-  const keyed: { c: Computed; e: WatchEntry }[] = [];
-  for (const c of all) if (c.listed) keyed.push({ c, e: c.tier === c.entry.tier ? c.entry : { ...c.entry, tier: c.tier } });
+export function rankShown<T extends ShownEntry>(entries: readonly T[]): T[] {
+  const keyed = entries.map((c) => ({ c, e: rankedAs(c) }));
   keyed.sort((a, b) => compareWatchEntries(a.e, b.e));
   return keyed.map((k) => k.c);
 }
 
+/** The listed students, ranked (only the listed are sorted). */
+export function rankComputed(all: readonly Computed[]): Computed[] {
+  return rankShown(all.filter((c) => c.listed));
+}
+
 export interface ListFilters {
+  readonly grade?: number | undefined;
+  readonly classId?: string | undefined;
   readonly tier?: TierName | undefined;
   readonly reason?: string | undefined;
   readonly key?: string | undefined;
 }
 
-/** Whether a computed entry passes the filters that need the fused entry (grade and class are filtered in SQL). */
-export function passes(c: Computed, f: ListFilters): boolean {
-  return (f.tier === undefined || c.tier === f.tier) && (f.reason === undefined || c.entry.reasons.some((r) => r.rule === f.reason)) && (f.key === undefined || c.entry.keyPopulation.includes(f.key));
+/** Whether an entry passes the filters. */
+export function passes(c: ShownEntry, f: ListFilters): boolean {
+  return (f.grade === undefined || c.student.grade === f.grade) && (f.classId === undefined || c.student.classId === f.classId) && (f.tier === undefined || c.tier === f.tier) && (f.reason === undefined || c.entry.reasons.some((r) => r.rule === f.reason)) && (f.key === undefined || c.entry.keyPopulation.includes(f.key));
 }
 
 /** The reasons with the policy's labels (plain Chinese and English). */
@@ -96,7 +110,7 @@ export function reasonsOf(entry: WatchEntry, policy: TierPolicy): WatchReason[] 
 }
 
 /** One entry of the reply. `name` and the override's reason are decrypted by the caller. */
-export function entryView(c: Computed, policy: TierPolicy, now: Date, name: string, override: { reason: string } | null): WatchlistEntry {
+export function entryView(c: ShownEntry, policy: TierPolicy, now: Date, name: string, override: { reason: string } | null): WatchlistEntry {
   const { entry, student: s } = c;
   const change: WatchlistEntry["change"] = {};
   for (const [id, ch] of Object.entries(entry.change)) change[id] = { before: ch.before, after: ch.after, rci: ch.rci.rci, reliable: ch.rci.reliable, direction: ch.rci.direction };

@@ -2,8 +2,9 @@
  * The prioritised watch list (预警台账, issue 6). Counselors and school leads of the school only
  * (`watchlist.read`); teachers, peer monitors, analysts and admins get 403, another school's counselor 404.
  *
- * - GET /api/schools/:id/watchlist?grade=&classId=&tier=&reason=&key=: computed on read (./service.ts)
- *   from each enrolled student's latest submitted wave result, the observations since that wave opened
+ * - GET /api/schools/:id/watchlist?grade=&classId=&tier=&reason=&key=: the school's list as kept
+ *   between reads until an input changes (./kept.ts), computed (./service.ts) from each enrolled
+ *   student's latest submitted wave result, the observations since that wave opened
  *   (or of the last 90 days), the roster's key-population categories, the previous wave's result and open
  *   cases (migration 007); ranked with scoring/fuse
  *   rankWatchList by the tier in force. One audit row per view, with the number of students shown.
@@ -29,6 +30,7 @@ import { badRequest, forbidden, notFound } from "../../errors";
 import { audit } from "../waves/store";
 import { countTiers, diffTiers, entryView, passes } from "./compute";
 import { CASES_INCLUDED } from "./load";
+import { keptWatchList } from "./kept";
 import { computeWatchList, fuseLoaded, namesOf, policyByVersion } from "./service";
 
 interface ObservationDbRow extends Record<string, unknown> {
@@ -70,11 +72,9 @@ export const watchlistRoutes: FastifyPluginAsync<{ deps: Deps }> = async (plain,
     const q = request.query;
     await schoolFor(actor, "watchlist.read", schoolId);
     const now = deps.now();
-    const run = await computeWatchList(deps.db, deps.db, { schoolIds: [schoolId], grade: q.grade, classId: q.classId }, now);
-    const shown = run.ranked.filter((c) => passes(c, q));
-    const names = await namesOf(deps.db, deps.keys, shown.map((c) => c.student.id));
-    const policy = run.policyOf(schoolId);
-    const entries = shown.map((c) => entryView(c, policy, now, names.get(c.student.id) ?? "", c.student.override && { reason: reasonOf(c.student.override.id, c.student.override.reasonEnc) }));
+    const list = await keptWatchList(deps.db, deps.keys, [schoolId], now);
+    const policy = list.policyOf(schoolId);
+    const entries = list.ranked.filter((c) => passes(c, q)).map((c) => entryView(c, policy, now, c.name, c.overrideReason === null ? null : { reason: c.overrideReason }));
     await audit(deps.db, { at: now, actor, action: "watchlist.read", schoolId, subject: schoolId, context: { students: entries.length, filters: q }, address: request.ip });
     return { schoolId, policyVersion: policy.version, computedAt: now.toISOString(), casesIncluded: CASES_INCLUDED, entries };
   });

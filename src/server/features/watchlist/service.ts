@@ -1,8 +1,7 @@
 /**
- * The watch list computed on read: load the inputs (./load.ts), the change references (./reference.ts),
- * fuse and rank (./compute.ts). No cache of entries: every read sees every submit, observation and
- * override committed before it, and a policy change shows at once (the issue's "recomputed when any input
- * changes"). The only cache is that of a district wave's statistics, keyed by its latest submission.
+ * The watch list computed: load the inputs (./load.ts), the change references (./reference.ts), fuse and
+ * rank (./compute.ts). Nothing here is kept between calls but a district wave's statistics, keyed by its
+ * latest submission; ./kept.ts keeps each school's list until an input changes.
  *
  * Other features (cases, the growth record) call `computeWatchList` for one student with `studentIds`.
  */
