@@ -145,39 +145,48 @@ describeEachDatabase("the watch list kept between reads", (getDb, context) => {
     );
   });
 
-  it("computes a school again only when its inputs change or time moves its list", async () => {
+  it("computes a school again only when its inputs change or time moves its list, and only the changed students when it can", async () => {
     t.clock.set("2026-03-10T08:00:00+08:00");
     const a = await aSchool(3);
     const b = await aSchool(3);
     const schools = [a.id, b.id];
-    const computed = async () => (await keptWatchList(t.db, t.deps.keys, schools, t.clock.now())).computed;
+    const work = async () => {
+      const list = await keptWatchList(t.db, t.deps.keys, schools, t.clock.now());
+      return { computed: list.computed, updated: list.updated };
+    };
     await aResult(t, a.wave, a.students[0]!, { phq9: phq9Total(12) }, t.clock.now().toISOString());
-    expect(await computed()).toBe(2);
-    expect(await computed()).toBe(0);
+    expect(await work()).toEqual({ computed: 2, updated: 0 });
+    expect(await work()).toEqual({ computed: 0, updated: 0 });
 
-    // A change in one school computes that school only.
+    // An observation in one school: that school's student only.
     await observe(t.db, b.id, b.students[1]!, teacher, checklist(["conflict"]), t.clock.now());
-    expect(await computed()).toBe(1);
-    expect(await computed()).toBe(0);
+    expect(await work()).toEqual({ computed: 0, updated: 1 });
+    expect(await work()).toEqual({ computed: 0, updated: 0 });
 
     // An answer saved in progress is no input; a submit is.
-    await t.db.query(
-      "INSERT INTO responses (id, wave_id, student_id, battery_id, status, answers, started_at, updated_at) VALUES ($1, $2, $3, 'spring-grades-7-12', 'in-progress', '{}', $4, $4)",
-      [t.deps.newId(), a.wave, a.students[1], t.clock.now()],
-    );
-    await t.db.query("UPDATE responses SET answers = '{\"phq9\": {\"q1\": 1}}' WHERE student_id = $1", [a.students[1]]);
-    expect(await computed()).toBe(0);
+    await t.db.query("INSERT INTO responses (id, wave_id, student_id, battery_id, status, answers, started_at, updated_at) VALUES ($1, $2, $3, 'spring-grades-7-12', 'in-progress', '{}', $4, $4)", [
+      t.deps.newId(),
+      a.wave,
+      a.students[1],
+      t.clock.now(),
+    ]);
+    await t.db.query(`UPDATE responses SET answers = '{"phq9": {"q1": 1}}' WHERE student_id = $1`, [a.students[1]]);
+    expect(await work()).toEqual({ computed: 0, updated: 0 });
     await aResult(t, a.wave, a.students[2]!, { phq9: phq9Total(3) }, t.clock.now().toISOString());
-    expect(await computed()).toBe(1);
+    expect(await work()).toEqual({ computed: 0, updated: 1 });
+
+    // A change for the whole school (a class renamed) computes it whole.
+    await t.db.query("UPDATE classes SET label = '2' WHERE id = $1", [a.classes[0]]);
+    expect(await work()).toEqual({ computed: 1, updated: 0 });
 
     // Time alone: an observation of a student without a wave result counts for 90 days.
     const listed = async () => (await keptWatchList(t.db, t.deps.keys, [b.id], t.clock.now())).ranked.map((c) => c.student.id);
     expect(await listed()).toEqual([b.students[1]]);
     t.clock.advance(89 * DAY);
-    expect(await computed()).toBe(0);
+    expect(await work()).toEqual({ computed: 0, updated: 0 });
     expect(await listed()).toEqual([b.students[1]]);
     t.clock.advance(2 * DAY);
-    expect(await computed()).toBe(1);
+    expect(await work()).toEqual({ computed: 1, updated: 0 });
     expect(await listed()).toEqual([]);
 
     // An observation dated ahead of the clock counts once the clock reaches it; a clock set back before a list was computed computes it again.
@@ -188,19 +197,28 @@ describeEachDatabase("the watch list kept between reads", (getDb, context) => {
     expect(await listed()).toEqual([b.students[2]]);
     // b's list was computed at that moment; a's, earlier, still holds.
     t.clock.advance(-DAY);
-    expect(await computed()).toBe(1);
+    expect(await work()).toEqual({ computed: 1, updated: 0 });
   });
 
   it("keeps each school's change log short", async () => {
     t.clock.set("2026-03-10T08:00:00+08:00");
     const a = await aSchool(2);
-    for (let i = 0; i < 100; i++) await t.db.query("UPDATE students SET key_population = $2 WHERE id = $1", [a.students[0], JSON.stringify(i % 2 === 0 ? ["disability"] : [])]);
     const rows = async () => (await t.db.query<{ n: number }>("SELECT count(*)::int AS n FROM watch_changes WHERE school_id = $1", [a.id])).rows[0]!.n;
+    const change = async (times: number) => {
+      for (let i = 0; i < times; i++) await t.db.query("UPDATE students SET key_population = $2 WHERE id = $1", [a.students[0], JSON.stringify(i % 2 === 0 ? ["disability"] : [])]);
+    };
+    await change(100);
     expect(await rows()).toBeGreaterThan(100);
-    const first = await keptWatchList(t.db, t.deps.keys, [a.id], t.clock.now());
-    expect(first.computed).toBe(1);
+    // Computed whole: the log is folded first.
+    expect((await keptWatchList(t.db, t.deps.keys, [a.id], t.clock.now())).computed).toBe(1);
     expect(await rows()).toBe(1);
-    expect((await keptWatchList(t.db, t.deps.keys, [a.id], t.clock.now())).computed).toBe(0);
+    // Updated student by student: the rows accounted for are folded once they are many.
+    await change(100);
+    expect(await keptWatchList(t.db, t.deps.keys, [a.id], t.clock.now())).toMatchObject({ computed: 0, updated: 1 });
+    expect(await rows()).toBe(1);
+    // The fold itself computes nothing again.
+    expect(await keptWatchList(t.db, t.deps.keys, [a.id], t.clock.now())).toMatchObject({ computed: 0, updated: 0 });
+    expect((await keptView([a.id], t.clock.now())).rows).toEqual(await freshView([a.id], t.clock.now()));
   });
 
   it.skipIf(context.kind !== "postgres")("sees a change written by another app instance", async () => {
