@@ -24,13 +24,12 @@ import { decrypt, type DataKeys } from "../../crypto/cipher";
 import type { Database, Queryable } from "../../db/database";
 import type { Computed, ShownEntry } from "./compute";
 import { rankShown, wavePair } from "./compute";
-import { OBSERVATION_WINDOW_DAYS } from "./load";
 import type { StudentInputs } from "./load";
+import { loadInputs, OBSERVATION_WINDOW_DAYS } from "./load";
 import type { ChangeRefs } from "./reference";
 import { loadChangeReferences } from "./reference";
 import type { WatchListRun } from "./service";
 import { computeWatchList, fuseLoaded, namesOf } from "./service";
-import { loadInputs } from "./load";
 
 const DAY_MS = 86_400_000;
 /** Rows of a school's change log accounted for, beyond which they are folded into one. */
