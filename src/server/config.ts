@@ -14,7 +14,9 @@
  *   LOG_LEVEL               pino level (default info)
  *   XINQING_SHUTDOWN_TIMEOUT  seconds to wait for in-flight requests on SIGTERM (default 10)
  *   XINQING_WEBHOOK_HOSTS   comma-separated host names the school webhooks may post to, e.g.
- *                           qyapi.weixin.qq.com (default: any host)
+ *                           qyapi.weixin.qq.com (default: any host). No webhook reaches an internal
+ *                           address (loopback, private, link-local…) unless it is listed as an IPv4
+ *                           address, e.g. 127.0.0.1 for a receiver on this machine
  */
 import { isAbsolute, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";

@@ -14,7 +14,10 @@ export interface ServerConfig {
   readonly studentIdleMinutes: number;
   /** Where the built SPA is served from; null serves the API only (tests). */
   readonly staticDir: string | null;
-  /** The only hosts a school's webhook may post to (XINQING_WEBHOOK_HOSTS); null: any host. */
+  /**
+   * The only hosts a school's webhook may post to (XINQING_WEBHOOK_HOSTS); null: any host. Never an
+   * internal address either way, unless it is listed here as an IP address (features/alerts/webhook.ts).
+   */
   readonly webhookHosts: readonly string[] | null;
 }
 

@@ -134,7 +134,7 @@ export const RULES: Readonly<Record<string, Rule>> = {
     request: () => ({ query: "dryRun=true", contentType: "text/csv", payload: "学号,姓名,性别,年级,班级\r\n99000001,试导入,男,初二,1班\r\n" }),
   },
   "GET /api/schools/:id/webhook": { target: "school", expect: ADMIN_OR_LEAD },
-  "PUT /api/schools/:id/webhook": { target: "school", expect: ADMIN_OR_LEAD, request: () => ({ payload: { url: "http://127.0.0.1:9/hook", enabled: false } }) },
+  "PUT /api/schools/:id/webhook": { target: "school", expect: ADMIN_OR_LEAD, request: () => ({ payload: { url: "http://hooks.example/hook", enabled: false } }) },
   "DELETE /api/schools/:id/webhook": { target: "school", expect: ADMIN_OR_LEAD },
 
   // ── waves, consent, codes

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { buildApp } from "../../../src/server/app";
 import { escalateOverdue } from "../../../src/server/features/alerts/escalate";
 import { raiseAlert } from "../../../src/server/features/alerts/raise";
-import { deliverDueWebhooks, MAX_ATTEMPTS, retryDelayMs, webhookText } from "../../../src/server/features/alerts/webhook";
+import { checkDestination, deliverDueWebhooks, MAX_ATTEMPTS, postTo, retryDelayMs, webhookText, type ResolveHost } from "../../../src/server/features/alerts/webhook";
 import { describeEachDatabase } from "../../helpers/databases";
 import { startTestServer, type TestServer } from "../../helpers/server";
 
@@ -18,6 +18,54 @@ describe("the webhook message and its retries", () => {
 
   it("waits 30 s, then twice as long after each further failure", () => {
     expect([1, 2, 3, 4, 7].map(retryDelayMs)).toEqual([30_000, 60_000, 120_000, 240_000, 1_920_000]);
+  });
+});
+
+/** A resolver with fixed answers that counts its calls. */
+function fixedDns(answers: Record<string, string[]>): ResolveHost & { calls: string[] } {
+  const calls: string[] = [];
+  return Object.assign(async (host: string) => {
+    calls.push(host);
+    return answers[host] ?? [];
+  }, { calls });
+}
+
+describe("where a delivery may connect", () => {
+  it("resolves a name once and connects to the address it checked", async () => {
+    const dns = fixedDns({ "hooks.example": ["8.8.8.8", "2001:4860:4860::8888"] });
+    expect(await checkDestination("https://hooks.example/send", null, dns)).toEqual({ kind: "allowed", address: "8.8.8.8" });
+    expect(dns.calls).toEqual(["hooks.example"]);
+  });
+
+  it.each([
+    ["one of its addresses is internal", ["8.8.8.8", "10.0.0.5"], "host hooks.example resolves to 10.0.0.5, an internal address"],
+    ["it resolves to an IPv4-mapped loopback", ["::ffff:7f00:1"], "host hooks.example resolves to ::ffff:7f00:1, an internal address"],
+    ["it has no address", [], "host hooks.example has no address"],
+  ])("refuses a name when %s, listed or not", async (_what, addresses, error) => {
+    for (const hosts of [null, ["hooks.example"]]) {
+      expect(await checkDestination("https://hooks.example/send", hosts, fixedDns({ "hooks.example": addresses }))).toEqual({ kind: "refused", error });
+    }
+  });
+
+  it("allows an internal IP address only when the administrator lists it, without asking DNS", async () => {
+    const dns = fixedDns({});
+    expect(await checkDestination("http://10.0.0.5:8080/hook", null, dns)).toEqual({ kind: "refused", error: "host 10.0.0.5 is an internal address" });
+    expect(await checkDestination("http://[::1]/hook", null, dns)).toEqual({ kind: "refused", error: "host [::1] is an internal address" });
+    expect(await checkDestination("http://10.0.0.5:8080/hook", ["10.0.0.5"], dns)).toEqual({ kind: "allowed", address: "10.0.0.5" });
+    expect(await checkDestination("http://8.8.8.8/hook", null, dns)).toEqual({ kind: "allowed", address: "8.8.8.8" });
+    expect(dns.calls).toEqual([]);
+  });
+
+  it("posts to the pinned address with the name in the Host header (a .example name has no DNS answer)", async () => {
+    const receiver = await startReceiver();
+    try {
+      const port = (receiver.server.address() as AddressInfo).port;
+      const res = await postTo(`http://hooks.example:${port}/cgi-bin/webhook/send`, "127.0.0.1", { "x-xinqing-event": "alert" }, '{"msgtype":"text"}');
+      expect(res).toEqual({ status: 200, text: '{"errcode":0,"errmsg":"ok"}' });
+      expect(receiver.received).toMatchObject([{ headers: { host: `hooks.example:${port}`, "x-xinqing-event": "alert" }, body: '{"msgtype":"text"}' }]);
+    } finally {
+      await new Promise((r) => receiver.server.close(r));
+    }
   });
 });
 
@@ -57,7 +105,8 @@ describeEachDatabase("the school webhook", (getDb) => {
   let sources = 0;
 
   beforeAll(async () => {
-    t = await startTestServer(getDb());
+    // The local receiver listens on 127.0.0.1, an internal address: only a listed IP address may be one.
+    t = await startTestServer(getDb(), { webhookHosts: ["127.0.0.1"] });
     receiver = await startReceiver();
     schoolId = await t.seed.school({ name: "第一实验中学" });
     otherSchool = await t.seed.school({ name: "第二中学" });
@@ -81,6 +130,7 @@ describeEachDatabase("the school webhook", (getDb) => {
 
   const setHook = (body: unknown, headers = lead, school = schoolId) => t.app.inject({ method: "PUT", url: `/api/schools/${school}/webhook`, headers, payload: body as object });
   const raise = () => t.db.transaction((tx) => raiseAlert(tx, t.deps, { schoolId, studentId, source: "response", sourceId: `resp-${++sources}`, kind: "acute", items: [{ instrument: "asq", item: "q5" }] }));
+  const allowing = (hosts: string[] | null) => ({ ...t.deps, config: { ...t.deps.config, webhookHosts: hosts } });
   const deliveries = async () => (await t.db.query<{ status: string; attempts: number; event: string; last_error: string | null }>("SELECT status, attempts, event, last_error FROM webhook_deliveries ORDER BY created_at")).rows;
 
   it("posts a signed WeChat-bot text message for a raised alert, once, without the student's name", async () => {
@@ -190,12 +240,11 @@ describeEachDatabase("the school webhook", (getDb) => {
   });
 
   it("posts only to the hosts the deployment allows (XINQING_WEBHOOK_HOSTS), when it lists them", async () => {
-    const allowing = (hosts: string[]) => ({ ...t.deps, config: { ...t.deps.config, webhookHosts: hosts } });
     const restricted = await buildApp(allowing(["qyapi.weixin.qq.com"]));
     try {
       const res = await restricted.inject({ method: "PUT", url: `/api/schools/${schoolId}/webhook`, headers: lead, payload: { url: receiver.url, enabled: true } });
       expect(res.statusCode).toBe(400);
-      expect(res.json()).toMatchObject({ error: { code: "webhook_host_not_allowed", details: [{ path: "url", code: "webhook_host_not_allowed" }] } });
+      expect(res.json()).toMatchObject({ error: { code: "webhook_host_not_allowed", details: [{ path: "body.url", code: "webhook_host_not_allowed" }] } });
       expect((await restricted.inject({ method: "PUT", url: `/api/schools/${schoolId}/webhook`, headers: lead, payload: { url: "https://QYAPI.weixin.qq.com/cgi-bin/webhook/send?key=k", enabled: false } })).statusCode).toBe(204);
     } finally {
       await restricted.close();
@@ -209,5 +258,50 @@ describeEachDatabase("the school webhook", (getDb) => {
     expect(await deliverDueWebhooks(allowing(["127.0.0.1"]))).toEqual({ delivered: 0, retrying: 0, failed: 0 });
     t.clock.advance(retryDelayMs(1));
     expect(await deliverDueWebhooks(allowing(["127.0.0.1"]))).toEqual({ delivered: 1, retrying: 0, failed: 0 });
+  });
+
+  it.each([
+    ["a private IPv4 address", "http://10.0.0.5/hook", "10.0.0.5"],
+    ["the cloud metadata address", "http://169.254.169.254/latest/meta-data", "169.254.169.254"],
+    ["an IPv4-mapped loopback", "http://[::ffff:7f00:1]:8080/hook", "[::ffff:7f00:1]"],
+    ["loopback written as one number", "http://2130706433/hook", "127.0.0.1"],
+  ])("refuses %s that is not listed with a 400 naming the field", async (_what, url, host) => {
+    const open = await buildApp(allowing(null));
+    try {
+      const res = await open.inject({ method: "PUT", url: `/api/schools/${schoolId}/webhook`, headers: lead, payload: { url, enabled: true } });
+      expect(res.statusCode).toBe(400);
+      expect(res.json()).toMatchObject({ error: { code: "webhook_host_internal", details: [{ path: "body.url", code: "webhook_host_internal" }] } });
+      expect(res.json<{ error: { message: string } }>().error.message).toContain(host);
+    } finally {
+      await open.close();
+    }
+  });
+
+  it("does not post to a name that resolves to an internal address, and records why", async () => {
+    await setHook({ url: receiver.url, enabled: true });
+    // A name is not checked when it is set (its DNS answer then proves nothing): set it directly.
+    await t.db.query("UPDATE school_webhooks SET url = 'https://hooks.example/send?key=k' WHERE school_id = $1", [schoolId]);
+    await raise();
+    const dns = fixedDns({ "hooks.example": ["10.0.0.5"] });
+    // Listed or not, a name never reaches an internal address.
+    expect(await deliverDueWebhooks(allowing(["hooks.example"]), { resolve: dns })).toEqual({ delivered: 0, retrying: 1, failed: 0 });
+    expect(dns.calls).toEqual(["hooks.example"]);
+    expect((await deliveries())[0]).toMatchObject({ status: "pending", attempts: 1, last_error: "host hooks.example resolves to 10.0.0.5, an internal address" });
+    t.clock.advance(retryDelayMs(1));
+    // localhost, with the system resolver.
+    await t.db.query("UPDATE school_webhooks SET url = $1 WHERE school_id = $2", [receiver.url.replace("127.0.0.1", "localhost"), schoolId]);
+    expect(await deliverDueWebhooks(allowing(null))).toEqual({ delivered: 0, retrying: 1, failed: 0 });
+    expect((await deliveries())[0]!.last_error).toMatch(/^host localhost resolves to (127\.0\.0\.1|::1), an internal address$/);
+    expect(receiver.received).toHaveLength(0);
+  });
+
+  it("posts to an internal IP address only while the administrator lists it", async () => {
+    await setHook({ url: receiver.url, enabled: true });
+    await raise();
+    expect(await deliverDueWebhooks(allowing(null))).toEqual({ delivered: 0, retrying: 1, failed: 0 });
+    expect((await deliveries())[0]!.last_error).toBe("host 127.0.0.1 is an internal address");
+    t.clock.advance(retryDelayMs(1));
+    expect(await deliverDueWebhooks(allowing(["127.0.0.1"]), { resolve: fixedDns({}) })).toEqual({ delivered: 1, retrying: 0, failed: 0 });
+    expect(receiver.received).toHaveLength(1);
   });
 });

@@ -2,7 +2,8 @@
  * A school's outgoing webhook (issue 6), managed by the admin or the school's lead (webhook.manage):
  * - GET    /api/schools/:id/webhook — the URL, whether it is enabled and signed (never the secret), and
  *   the last 20 deliveries with their status;
- * - PUT    /api/schools/:id/webhook — set {url, enabled, secret?}; audited;
+ * - PUT    /api/schools/:id/webhook — set {url, enabled, secret?}; audited; 400 for a host outside
+ *   XINQING_WEBHOOK_HOSTS or an internal IP address it does not list (names are checked at delivery);
  * - DELETE /api/schools/:id/webhook — remove it; queued deliveries are dropped; audited.
  * The plugin also sends due deliveries every few seconds (started when the app is ready, stopped on close).
  */
@@ -18,7 +19,7 @@ import type { Queryable } from "../../db/database";
 import type { Deps } from "../../deps";
 import { badRequest, forbidden, notFound } from "../../errors";
 import { writeAudit } from "./audit";
-import { deliverDueWebhooks, webhookHostAllowed } from "./webhook";
+import { deliverDueWebhooks, hostRefusal } from "./webhook";
 
 export interface WebhookRoutesOptions {
   readonly deps: Deps;
@@ -83,9 +84,15 @@ export const webhookRoutes: FastifyPluginAsync<WebhookRoutesOptions> = async (ba
     const schoolId = request.params.id;
     await checkSchool(deps.db, actor, schoolId);
     const { url, enabled, secret } = request.body;
-    if (!webhookHostAllowed(url, deps.config.webhookHosts)) {
+    // Only what is known without DNS; a host name is checked against its addresses at each delivery.
+    const refusal = hostRefusal(url, deps.config.webhookHosts);
+    if (refusal === "not_listed") {
       const message = `this server may only post to ${deps.config.webhookHosts!.join(", ")} / 本系统只允许向这些地址推送`;
-      throw badRequest("webhook_host_not_allowed", message, [{ path: "url", code: "webhook_host_not_allowed", message }]);
+      throw badRequest("webhook_host_not_allowed", message, [{ path: "body.url", code: "webhook_host_not_allowed", message }]);
+    }
+    if (refusal === "internal") {
+      const message = `${new URL(url).hostname} is an internal address; only the administrator can allow one (XINQING_WEBHOOK_HOSTS) / 不能向内部网络地址推送`;
+      throw badRequest("webhook_host_internal", message, [{ path: "body.url", code: "webhook_host_internal", message }]);
     }
     const now = deps.now();
     const secretEnc = secret === undefined || secret === null ? null : encrypt(deps.keys, secret, `school_webhooks.secret_enc:${schoolId}`);

@@ -7,12 +7,22 @@
  *
  * The body is an enterprise WeChat (企业微信) group-bot text message. It names the school and says an
  * alert is waiting; never a student, a class or an answer (a chat app is outside XinQing's protection).
+ *
+ * Where a delivery may go (server-side request forgery): a host in XINQING_WEBHOOK_HOSTS when the
+ * deployment lists hosts, and never an internal address (address.ts) unless the administrator listed
+ * that very address. A host name is resolved once per delivery, every address it has is checked, and the
+ * connection goes to the checked address: a second DNS answer (DNS rebinding) is never asked for.
  */
 import { createHmac } from "node:crypto";
+import { lookup } from "node:dns/promises";
+import { request as httpRequest, type IncomingMessage } from "node:http";
+import { request as httpsRequest } from "node:https";
+import { isIP, type LookupFunction } from "node:net";
 import type { AlertKind } from "../../../shared/alerts";
 import { decrypt } from "../../crypto/cipher";
 import type { Queryable } from "../../db/database";
 import type { Deps } from "../../deps";
+import { ipLiteral, isInternalAddress } from "./address";
 import { writeAudit } from "./audit";
 
 export type WebhookEvent = "alert" | "escalated";
@@ -25,6 +35,13 @@ const CLAIM_MS = 60_000;
 const SEND_TIMEOUT_MS = 5_000;
 /** Longest error text kept per delivery. */
 const ERROR_MAX = 300;
+/** The most of a receiver's answer that is read (a WeChat bot answers a few dozen bytes). */
+const REPLY_MAX = 64 * 1024;
+
+/** Every address of a host name, as the system resolver gives them. */
+export type ResolveHost = (hostname: string) => Promise<readonly string[]>;
+
+const lookupAll: ResolveHost = async (hostname) => (await lookup(hostname, { all: true })).map((a) => a.address);
 
 /** Wait before the next attempt after `failed` failed attempts: 30 s, 1, 2, 4, 8, 16, 32 min. */
 export function retryDelayMs(failed: number): number {
@@ -81,8 +98,15 @@ export interface DeliveryRun {
   readonly failed: number;
 }
 
-/** Sends what is due now (at most `limit` deliveries) and records each outcome. */
-export async function deliverDueWebhooks(deps: Pick<Deps, "db" | "now" | "keys" | "config">, limit = 20): Promise<DeliveryRun> {
+export interface DeliverOptions {
+  /** At most this many deliveries per run (default 20). */
+  readonly limit?: number;
+  /** How host names are resolved (default: the system resolver); tests give fixed answers. */
+  readonly resolve?: ResolveHost;
+}
+
+/** Sends what is due now and records each outcome. */
+export async function deliverDueWebhooks(deps: Pick<Deps, "db" | "now" | "keys" | "config">, { limit = 20, resolve = lookupAll }: DeliverOptions = {}): Promise<DeliveryRun> {
   const now = deps.now();
   const claimed = await deps.db.transaction(async (tx) => {
     const { rows } = await tx.query<{ id: string }>(
@@ -109,7 +133,7 @@ export async function deliverDueWebhooks(deps: Pick<Deps, "db" | "now" | "keys" 
   let retrying = 0;
   let failed = 0;
   for (const d of claimed) {
-    const error = await send(deps, d);
+    const error = await send(deps, resolve, d);
     const attempts = d.attempts + 1;
     const at = deps.now();
     if (error === null) {
@@ -130,31 +154,97 @@ export async function deliverDueWebhooks(deps: Pick<Deps, "db" | "now" | "keys" 
 }
 
 /**
- * Whether a webhook may post to `url`: any host, unless the deployment lists the hosts it allows
- * (XINQING_WEBHOOK_HOSTS), so that a school's setting cannot make the server call into its own network.
+ * Why a webhook may not post to this URL's host, as far as can be told without DNS, or null:
+ * - "not_listed": the deployment lists the hosts it allows (XINQING_WEBHOOK_HOSTS) and this is not one;
+ * - "internal": the host is an internal IP address the administrator did not list.
+ * A host name is checked at delivery, against what it resolves to then (`checkDestination`).
  */
-export function webhookHostAllowed(url: string, hosts: readonly string[] | null): boolean {
-  return hosts === null || hosts.includes(new URL(url).hostname.toLowerCase());
+export function hostRefusal(url: string, hosts: readonly string[] | null): "not_listed" | "internal" | null {
+  const host = new URL(url).hostname.toLowerCase();
+  if (hosts !== null) return hosts.includes(host) ? null : "not_listed";
+  const ip = ipLiteral(host);
+  return ip !== null && isInternalAddress(ip) ? "internal" : null;
+}
+
+export type Destination = { readonly kind: "allowed"; readonly address: string } | { readonly kind: "refused"; readonly error: string };
+
+/**
+ * The one address a delivery to `url` connects to, or why it may not be sent. A host name is resolved
+ * once; if any of its addresses is internal the delivery is refused, even when the name is listed (the
+ * administrator lists names to trust their owners, not whatever their DNS answers).
+ */
+export async function checkDestination(url: string, hosts: readonly string[] | null, resolve: ResolveHost): Promise<Destination> {
+  const host = new URL(url).hostname.toLowerCase();
+  const refusal = hostRefusal(url, hosts);
+  if (refusal === "not_listed") return { kind: "refused", error: `host ${host} is not in XINQING_WEBHOOK_HOSTS` };
+  if (refusal === "internal") return { kind: "refused", error: `host ${host} is an internal address` };
+  const ip = ipLiteral(host);
+  if (ip !== null) return { kind: "allowed", address: ip };
+  const addresses = await resolve(host);
+  const internal = addresses.find(isInternalAddress);
+  if (internal !== undefined) return { kind: "refused", error: `host ${host} resolves to ${internal}, an internal address` };
+  if (addresses[0] === undefined) return { kind: "refused", error: `host ${host} has no address` };
+  return { kind: "allowed", address: addresses[0] };
 }
 
 /** POSTs one delivery; null when the receiver took it, else why not (one line). */
-async function send(deps: Pick<Deps, "keys" | "config">, d: Claimed): Promise<string | null> {
-  // Checked again here: the list may have changed since the URL was set.
-  if (!webhookHostAllowed(d.url, deps.config.webhookHosts)) return `host ${new URL(d.url).hostname} is not in XINQING_WEBHOOK_HOSTS`;
+async function send(deps: Pick<Deps, "keys" | "config">, resolve: ResolveHost, d: Claimed): Promise<string | null> {
   const body = JSON.stringify({ msgtype: "text", text: { content: webhookText(d.event, d.school_name, d.kind, d.raised_at) } });
   const headers: Record<string, string> = { "content-type": "application/json; charset=utf-8", "x-xinqing-delivery": d.id, "x-xinqing-event": d.event };
   try {
+    // Checked at each delivery: the list may have changed since the URL was set, and DNS answers do.
+    const destination = await checkDestination(d.url, deps.config.webhookHosts, resolve);
+    if (destination.kind === "refused") return destination.error;
     if (d.secret_enc !== null) headers["x-xinqing-signature"] = signBody(decrypt(deps.keys, d.secret_enc, `school_webhooks.secret_enc:${d.school_id}`), body);
-    // No redirects: the configured URL is the only place a message goes.
-    const res = await fetch(d.url, { method: "POST", headers, body, redirect: "manual", signal: AbortSignal.timeout(SEND_TIMEOUT_MS) });
-    const text = await res.text();
-    if (res.status < 200 || res.status >= 300) return clip(`HTTP ${res.status} ${text}`);
+    const res = await postTo(d.url, destination.address, headers, body);
+    if (res.status < 200 || res.status >= 300) return clip(`HTTP ${res.status} ${res.text}`);
     // A WeChat bot answers 200 with {errcode, errmsg}: errcode 0 is success.
-    const errcode = parseErrcode(text);
+    const errcode = parseErrcode(res.text);
     return errcode === null || errcode.code === 0 ? null : clip(`errcode ${errcode.code} ${errcode.message}`);
   } catch (e) {
     return clip((e as Error).message);
   }
+}
+
+/**
+ * POSTs `body` to `url`, connecting to `address` whatever DNS says by then. The Host header and the TLS
+ * server name (so the certificate check) stay those of the URL's host. No redirects are followed (a 3xx
+ * is a failure): the configured URL is the only place a message goes. Exported for its test.
+ */
+export function postTo(url: string, address: string, headers: Readonly<Record<string, string>>, body: string): Promise<{ status: number; text: string }> {
+  const pinned: LookupFunction = (_hostname, options, callback) => {
+    const family = isIP(address);
+    if (options.all === true) callback(null, [{ address, family }]);
+    else callback(null, address, family);
+  };
+  const target = new URL(url);
+  return new Promise((resolve, reject) => {
+    // A fresh connection each time (agent: false): a pooled socket could have been opened to another address.
+    const req = (target.protocol === "https:" ? httpsRequest : httpRequest)(target, { method: "POST", headers: { ...headers, "content-length": Buffer.byteLength(body) }, lookup: pinned, agent: false });
+    const timer = setTimeout(() => req.destroy(new Error(`no answer within ${SEND_TIMEOUT_MS / 1000} s`)), SEND_TIMEOUT_MS);
+    const fail = (e: Error) => {
+      clearTimeout(timer);
+      reject(e);
+    };
+    req.on("error", fail);
+    req.on("response", (res: IncomingMessage) => {
+      const chunks: Buffer[] = [];
+      let size = 0;
+      res.on("data", (c: Buffer) => {
+        if (size < REPLY_MAX) chunks.push(c);
+        size += c.length;
+      });
+      res.on("error", fail);
+      res.on("close", () => {
+        if (!res.complete) fail(new Error("the answer was cut off"));
+      });
+      res.on("end", () => {
+        clearTimeout(timer);
+        resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString("utf8").slice(0, REPLY_MAX) });
+      });
+    });
+    req.end(body);
+  });
 }
 
 function parseErrcode(text: string): { code: number; message: string } | null {
