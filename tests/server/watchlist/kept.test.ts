@@ -200,6 +200,22 @@ describeEachDatabase("the watch list kept between reads", (getDb, context) => {
     expect(await work()).toEqual({ computed: 1, updated: 0 });
   });
 
+  it("does not serve students brought up to date at a later time to a clock set back before it", async () => {
+    t.clock.set("2026-03-10T08:00:00+08:00");
+    const a = await aSchool(2);
+    const start = t.clock.now();
+    expect(await keptWatchList(t.db, t.deps.keys, [a.id], start)).toMatchObject({ computed: 1, ranked: [] });
+    t.clock.advance(2 * DAY);
+    await observe(t.db, a.id, a.students[0]!, teacher, checklist(["conflict"]), new Date(start.getTime() + DAY));
+    const later = await keptWatchList(t.db, t.deps.keys, [a.id], t.clock.now());
+    expect(later).toMatchObject({ computed: 0, updated: 1 });
+    expect(later.ranked.map((c) => c.student.id)).toEqual([a.students[0]]);
+    // Half a day after the start the observation was not yet written: the list is computed again without it.
+    const before = new Date(start.getTime() + DAY / 2);
+    expect((await keptView([a.id], before)).rows).toEqual(await freshView([a.id], before));
+    expect(await freshView([a.id], before)).toEqual([]);
+  });
+
   it("keeps each school's change log short", async () => {
     t.clock.set("2026-03-10T08:00:00+08:00");
     const a = await aSchool(2);
