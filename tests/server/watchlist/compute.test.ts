@@ -1,8 +1,9 @@
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { getInstrument } from "../../../instruments/index";
 import { defaultPolicy, scoreInstrument } from "../../../scoring/index";
 import type { TierName } from "../../../scoring/index";
-import { fuseAll, rankComputed } from "../../../src/server/features/watchlist/compute";
+import { fuseAll, mergeRanked, rankComputed } from "../../../src/server/features/watchlist/compute";
 import type { StudentInputs } from "../../../src/server/features/watchlist/load";
 import { phq9Total } from "./fixtures";
 
@@ -55,5 +56,18 @@ describe("ranking by the tier in force", () => {
       ["y", false],
     ]);
     expect(rankComputed(all)).toEqual([]);
+  });
+});
+
+describe("merging the ranked lists of several schools", () => {
+  it("gives the ranking of all their students together", () => {
+    const tier = fc.constantFrom<TierName>("none", "yellow", "orange", "red");
+    const student = fc.record({ phq9: fc.integer({ min: 0, max: 27 }), override: fc.option(fc.record({ tier, computedTier: tier }), { nil: undefined }) });
+    fc.assert(
+      fc.property(fc.array(fc.array(student, { maxLength: 12 }), { maxLength: 7 }), (schools) => {
+        const lists = schools.map((students, k) => fuseAll(students.map((s, i) => aStudent(`s${k}-${i}`, s.phq9, s.override)), () => defaultPolicy, () => ({})));
+        expect(mergeRanked(lists.map(rankComputed))).toEqual(rankComputed(lists.flat()));
+      }),
+    );
   });
 });

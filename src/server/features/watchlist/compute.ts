@@ -83,6 +83,30 @@ export function rankShown<T extends ShownEntry>(entries: readonly T[]): T[] {
   return keyed.map((k) => k.c);
 }
 
+/**
+ * Merges lists that are each ranked (by {@link rankShown}) into one ranked list, two by two: a district's
+ * schools' kept lists in n·log(schools) comparisons instead of sorting them all again.
+ */
+export function mergeRanked<T extends ShownEntry>(lists: readonly (readonly T[])[]): T[] {
+  let round = [...lists];
+  while (round.length > 1) {
+    const next: (readonly T[])[] = [];
+    for (let k = 0; k < round.length; k += 2) next.push(k + 1 < round.length ? mergeTwo(round[k]!, round[k + 1]!) : round[k]!);
+    round = next;
+  }
+  return [...(round[0] ?? [])];
+}
+
+function mergeTwo<T extends ShownEntry>(a: readonly T[], b: readonly T[]): T[] {
+  const out: T[] = [];
+  let i = 0;
+  let j = 0;
+  while (i < a.length && j < b.length) out.push(compareWatchEntries(rankedAs(a[i]!), rankedAs(b[j]!)) <= 0 ? a[i++]! : b[j++]!);
+  while (i < a.length) out.push(a[i++]!);
+  while (j < b.length) out.push(b[j++]!);
+  return out;
+}
+
 /** The listed students, ranked (only the listed are sorted). */
 export function rankComputed(all: readonly Computed[]): Computed[] {
   return rankShown(all.filter((c) => c.listed));

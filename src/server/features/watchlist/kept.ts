@@ -23,7 +23,7 @@ import type { TierPolicy } from "../../../../scoring/index";
 import { decrypt, type DataKeys } from "../../crypto/cipher";
 import type { Database, Queryable } from "../../db/database";
 import type { Computed, ShownEntry } from "./compute";
-import { rankShown, wavePair } from "./compute";
+import { mergeRanked, rankShown, wavePair } from "./compute";
 import type { StudentInputs } from "./load";
 import { loadInputs, OBSERVATION_WINDOW_DAYS } from "./load";
 import type { ChangeRefs } from "./reference";
@@ -283,7 +283,7 @@ export async function keptWatchList(db: Database, keys: DataKeys, schoolIds: rea
   const lists = schoolIds.map((id) => schools.get(id)!);
   const policies = new Map(schoolIds.map((id) => [id, schools.get(id)!.policy]));
   return {
-    ranked: lists.length === 1 ? lists[0]!.ranked : rankShown(lists.flatMap((k) => k.ranked)),
+    ranked: lists.length === 1 ? lists[0]!.ranked : mergeRanked(lists.map((k) => k.ranked)),
     policyOf: (id) => policies.get(id)!,
     computed: whole.length,
     updated: changes.size,
