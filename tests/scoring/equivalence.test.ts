@@ -207,6 +207,58 @@ describe("the compiled scoring path gives what the reference gives", () => {
     }
   });
 
+  it("counts answers with and without point tables alike (gaps, wide ranges, large points, string options)", () => {
+    // scoring/plan.ts counts the common answers from point tables (whole-number options in a compact range)
+    // or by option index (string options) and works out the others one by one; these instruments put items
+    // on both sides of that line: option values with gaps, a range too wide for a table, points too large
+    // for one, string options, and items shown only after another answer.
+    const opts = (values: readonly (number | string)[]) => values.map((value) => ({ value, label: { "zh-CN": String(value), en: String(value) } }));
+    const text = (id: string) => ({ "zh-CN": id, en: id });
+    const base = byId("gad7");
+    const gappy = defineInstrument({
+      ...base,
+      id: "gappy",
+      direction: "symptom",
+      options: opts([0, 2, 5, 9]),
+      items: [
+        { id: "a", type: "single", text: text("a") },
+        { id: "b", type: "single", text: text("b"), reverse: true },
+        { id: "c", type: "single", text: text("c"), critical: { anyOf: [9] } },
+        { id: "d", type: "single", text: text("d"), scored: false, attention: { expected: 2 } },
+        { id: "e", type: "single", text: text("e"), showIf: { items: ["c"], anyIn: [5, 9] } },
+        { id: "f", type: "single", text: text("f"), scored: false, optional: true, showIf: { items: ["a"], anyIn: [0] }, critical: { anyOf: [0] } },
+        { id: "g", type: "single", text: text("g"), scored: false, options: opts(["x", "y", "z"]), critical: { anyOf: ["z"] } },
+        { id: "h", type: "single", text: text("h"), scored: false, options: opts([0, 100]) },
+      ],
+      subscales: [],
+      scoring: { method: "sum", missing: { allowed: 1, beyond: "invalid" }, bands: [{ id: "all", min: 0, max: 36, label: text("all") }] },
+    });
+    // Points too large for a point table.
+    const large = defineInstrument({
+      ...base,
+      id: "large",
+      direction: "wellbeing",
+      options: opts([0, 1, 2 ** 31 + 1]),
+      items: ["a", "b", "c"].map((id) => ({ id, type: "single" as const, text: text(id) })),
+      subscales: [],
+      scoring: { method: "sum", missing: { allowed: 0, beyond: "incomplete" } },
+    });
+    const forms = [gappy, large];
+    fc.assert(
+      fc.property(batteryAnswers(forms), pagesFor(forms), (answers, pages) => {
+        for (const inst of forms) {
+          const given = answers[inst.id];
+          if (given !== undefined && typeof given === "object" && given !== null && !Array.isArray(given)) same(scoreInstrument(inst, given), reference.scoreInstrument(inst, given));
+        }
+        same(scoreResponse(forms, answers, pages, policyList[0]!.validity), {
+          scores: reference.scoreBattery(forms, answers),
+          validity: reference.checkValidity(forms, answers, pages, policyList[0]!.validity),
+        });
+      }),
+      { numRuns: 1500 },
+    );
+  });
+
   it("gives the same tier for hand-made score results (any band, missing fields, every policy)", () => {
     const anyResult: fc.Arbitrary<ScoreResult> = fc.oneof(
       fc.record({
