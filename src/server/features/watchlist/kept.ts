@@ -214,7 +214,12 @@ async function computeSchools(db: Database, keys: DataKeys, schoolIds: readonly 
 async function updateStudents(db: Database, keys: DataKeys, schools: Map<string, KeptSchool>, changes: ReadonlyMap<string, { stamp: string; rows: readonly LogRow[] }>, now: Date): Promise<void> {
   const schoolIds = [...changes.keys()];
   const students = [...new Set([...changes.values()].flatMap((c) => c.rows.map((r) => r.student!)))];
-  const inputs = await loadInputs(db, { schoolIds, studentIds: students }, now);
+  // A few students of many schools: PostgreSQL would JIT-compile the statement for the many schools
+  // (about a second at 100), far longer than running it.
+  const inputs = await db.transaction(async (tx) => {
+    await tx.query("SET LOCAL jit = off");
+    return loadInputs(tx, { schoolIds, studentIds: students }, now);
+  });
   const run = await fuseLoaded(db, db, inputs, schoolIds);
   const later = await laterObservations(db, schoolIds, now);
   const computed = await perSchool(db, keys, run, schoolIds);
