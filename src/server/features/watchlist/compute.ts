@@ -122,7 +122,13 @@ export interface ListFilters {
 
 /** Whether an entry passes the filters. */
 export function passes(c: ShownEntry, f: ListFilters): boolean {
-  return (f.grade === undefined || c.student.grade === f.grade) && (f.classId === undefined || c.student.classId === f.classId) && (f.tier === undefined || c.tier === f.tier) && (f.reason === undefined || c.entry.reasons.some((r) => r.rule === f.reason)) && (f.key === undefined || c.entry.keyPopulation.includes(f.key));
+  return (
+    (f.grade === undefined || c.student.grade === f.grade) &&
+    (f.classId === undefined || c.student.classId === f.classId) &&
+    (f.tier === undefined || c.tier === f.tier) &&
+    (f.reason === undefined || c.entry.reasons.some((r) => r.rule === f.reason)) &&
+    (f.key === undefined || c.entry.keyPopulation.includes(f.key))
+  );
 }
 
 /** The reasons with the policy's labels (plain Chinese and English). */

@@ -200,7 +200,8 @@ async function computeSchools(db: Database, keys: DataKeys, schoolIds: readonly 
     out.set(schoolId, {
       stamp: stamped.get(schoolId)!,
       seen: new Set(log.get(schoolId)!.map((r) => r.id)),
-      refs,       changeIds: policy.change,
+      refs,
+      changeIds: policy.change,
       from: now.getTime(),
       until: holdsUntil(inputs, now.getTime(), later.get(schoolId)),
       policy,
@@ -267,10 +268,8 @@ export async function keptWatchList(db: Database, keys: DataKeys, schoolIds: rea
   // One read of the district statistics for every kept school that reports change since the last wave.
   const refs =
     withPairs.length === 0 ? new Map<string, ChangeRefs>() : await loadChangeReferences(db, db, new Set(withPairs.flatMap((k) => [...k.refs.keys()])), [...new Set(withPairs.flatMap((k) => k.changeIds))]);
-  const holding = new Set(inTime.filter((id) => {
-    const k = schools.get(id)!;
-    return k.refs.size === 0 || refsKey(k.refs, k.refs.keys(), k.changeIds) === refsKey(refs, k.refs.keys(), k.changeIds);
-  }));
+  const sameRefs = (k: KeptSchool): boolean => k.refs.size === 0 || refsKey(k.refs, k.refs.keys(), k.changeIds) === refsKey(refs, k.refs.keys(), k.changeIds);
+  const holding = new Set(inTime.filter((id) => sameRefs(schools.get(id)!)));
   const whole = schoolIds.filter((id) => !holding.has(id));
   const moved = [...holding].filter((id) => schools.get(id)!.stamp !== current.get(id));
   const log = moved.length === 0 ? new Map<string, LogRow[]>() : await logRows(db, moved);
