@@ -13,7 +13,8 @@
  * as before: the student row as a tombstone (school, class, grade, gender, key-population categories,
  * status, left_at), consent statuses, responses (status and the numeric factor answers), results (tier,
  * reasons, scores, validity, policy version), alerts (which items, when, acknowledged), cases and steps
- * (tier, states, dates, flags; no text), notices and feedback rows (no content), and the audit log.
+ * (tier, states, dates, flags; no text), notices and feedback rows (no content), the audit log, and the
+ * watch list's change log (ids only).
  * An audit row per student records the destruction: when, by whom (the operator named on the command
  * line), under which rule; never the content.
  *
@@ -51,6 +52,8 @@ export const STUDENT_TABLES: Readonly<Record<string, "purged" | "kept">> = {
   checkin_notices: "kept",
   case_feedback: "kept",
   audit_log: "kept",
+  // The watch list's change log: internal ids only (which student changed), no personal data.
+  watch_changes: "kept",
 };
 
 /** The wellbeing-factor items the factor table counts (numeric answers only are kept). */
