@@ -71,7 +71,7 @@ export function fuseAll(students: readonly StudentInputs[], policyOf: (schoolId:
 }
 
 /** The entry as it ranks: with the tier in force (only an overridden entry is copied). */
-export const rankedAs = (c: ShownEntry): WatchEntry => (c.tier === c.entry.tier ? c.entry : { ...c.entry, tier: c.tier });
+const rankedAs = (c: ShownEntry): WatchEntry => (c.tier === c.entry.tier ? c.entry : { ...c.entry, tier: c.tier });
 
 /**
  * Ranks entries by scoring/fuse compareWatchEntries with the tier in force (each entry's ranking form

@@ -20,16 +20,16 @@
  * memory only, never on disk, and is keyed by the Database so that tests and instances never share it.
  */
 import type { TierPolicy } from "../../../../scoring/index";
-import { decrypt, type DataKeys } from "../../crypto/cipher";
+import type { DataKeys } from "../../crypto/cipher";
 import type { Database, Queryable } from "../../db/database";
 import type { Computed, ShownEntry } from "./compute";
 import { mergeRanked, rankShown, wavePair } from "./compute";
 import type { StudentInputs } from "./load";
-import { loadInputs, OBSERVATION_WINDOW_DAYS } from "./load";
+import { inIds, loadInputs, OBSERVATION_WINDOW_DAYS } from "./load";
 import type { ChangeRefs } from "./reference";
 import { loadChangeReferences } from "./reference";
 import type { WatchListRun } from "./service";
-import { computeWatchList, fuseLoaded, namesOf } from "./service";
+import { computeWatchList, fuseLoaded, namesOf, overrideReason } from "./service";
 
 const DAY_MS = 86_400_000;
 /** Rows of a school's change log accounted for, beyond which they are folded into one. */
@@ -70,13 +70,10 @@ export interface KeptWatchList {
 
 const kept = new WeakMap<Database, Map<string, KeptSchool>>();
 
-/** `col IN (the ids)`, with the ids as one jsonb parameter. */
-const inIds = (col: string): string => `${col} IN (SELECT jsonb_array_elements_text($1::jsonb))`;
-
 /** Each school's change stamp: "rows:latest id" of its change log ("0:" without rows). */
 async function stamps(q: Queryable, schoolIds: readonly string[]): Promise<Map<string, string>> {
   const { rows } = await q.query<{ school_id: string; n: number; last: string }>(
-    `SELECT school_id, count(*)::int AS n, max(id)::text AS last FROM watch_changes WHERE ${inIds("school_id")} GROUP BY school_id`,
+    `SELECT school_id, count(*)::int AS n, max(id)::text AS last FROM watch_changes WHERE ${inIds("school_id", 1)} GROUP BY school_id`,
     [JSON.stringify(schoolIds)],
   );
   const out = new Map(schoolIds.map((id) => [id, "0:"]));
@@ -93,7 +90,7 @@ interface LogRow {
 /** The change log of each school. */
 async function logRows(q: Queryable, schoolIds: readonly string[]): Promise<Map<string, LogRow[]>> {
   const { rows } = await q.query<{ school_id: string; id: string; student_id: string | null }>(
-    `SELECT school_id, id::text AS id, student_id FROM watch_changes WHERE ${inIds("school_id")}`,
+    `SELECT school_id, id::text AS id, student_id FROM watch_changes WHERE ${inIds("school_id", 1)}`,
     [JSON.stringify(schoolIds)],
   );
   const out = new Map<string, LogRow[]>(schoolIds.map((id) => [id, []]));
@@ -109,7 +106,7 @@ async function logRows(q: Queryable, schoolIds: readonly string[]): Promise<Map<
 async function compact(q: Queryable, schoolIds: readonly string[]): Promise<void> {
   await q.query(
     `WITH heavy AS (
-       SELECT school_id, max(id) AS last FROM watch_changes WHERE ${inIds("school_id")} GROUP BY school_id HAVING count(*) > ${FOLD_ABOVE}
+       SELECT school_id, max(id) AS last FROM watch_changes WHERE ${inIds("school_id", 1)} GROUP BY school_id HAVING count(*) > ${FOLD_ABOVE}
      ), gone AS (
        DELETE FROM watch_changes c USING heavy h WHERE c.school_id = h.school_id AND c.id <= h.last RETURNING c.school_id
      )
@@ -133,7 +130,7 @@ async function fold(db: Database, schoolId: string, ids: readonly string[]): Pro
 /** The earliest observation of each school dated after `now` (it starts to count once the clock reaches it). */
 async function laterObservations(q: Queryable, schoolIds: readonly string[], now: Date): Promise<Map<string, number>> {
   const { rows } = await q.query<{ school_id: string; at: Date }>(
-    `SELECT school_id, min(created_at) AS at FROM observations WHERE ${inIds("school_id")} AND created_at > $2 GROUP BY school_id`,
+    `SELECT school_id, min(created_at) AS at FROM observations WHERE ${inIds("school_id", 1)} AND created_at > $2 GROUP BY school_id`,
     [JSON.stringify(schoolIds), now],
   );
   return new Map(rows.map((r) => [r.school_id, r.at.getTime()]));
@@ -145,7 +142,7 @@ async function laterObservations(q: Queryable, schoolIds: readonly string[], now
  * observation dated after `now` starts to count. The window of a student with a wave result starts when
  * the wave opened: time alone does not move it.
  */
-export function holdsUntil(students: readonly StudentInputs[], now: number, laterObservation: number | undefined): number {
+function holdsUntil(students: readonly StudentInputs[], now: number, laterObservation: number | undefined): number {
   let until = laterObservation === undefined ? Infinity : laterObservation - 1;
   for (const s of students) {
     if (s.current !== null) continue;
@@ -167,7 +164,7 @@ function keep(c: Computed, name: string, keys: DataKeys): KeptEntry {
     tier: c.tier,
     stale: c.stale,
     name,
-    overrideReason: override === null ? null : decrypt(keys, override.reasonEnc, `tier_overrides.reason_enc:${override.id}`),
+    overrideReason: override === null ? null : overrideReason(keys, override),
   };
 }
 

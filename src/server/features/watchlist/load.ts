@@ -75,7 +75,7 @@ export const CHECKLIST_KEY_TO_ROSTER: Readonly<Record<string, string>> = {
 };
 
 /** `col IN (the ids)`, with the ids as one jsonb parameter (the same on PGlite and pg). */
-const inIds = (col: string, param: number): string => `${col} IN (SELECT jsonb_array_elements_text($${param}::jsonb))`;
+export const inIds = (col: string, param: number): string => `${col} IN (SELECT jsonb_array_elements_text($${param}::jsonb))`;
 
 /** A timestamp as epoch milliseconds, truncated like the drivers' Date parsing (a JSON number). */
 const ms = (col: string): string => `floor(extract(epoch FROM ${col}) * 1000)`;

@@ -31,7 +31,7 @@ import { audit } from "../waves/store";
 import { countTiers, diffTiers, entryView, passes } from "./compute";
 import { CASES_INCLUDED } from "./load";
 import { keptWatchList } from "./kept";
-import { computeWatchList, fuseLoaded, namesOf, policyByVersion } from "./service";
+import { computeWatchList, fuseLoaded, namesOf, overrideReason, policyByVersion } from "./service";
 
 interface ObservationDbRow extends Record<string, unknown> {
   id: string;
@@ -64,7 +64,6 @@ export const watchlistRoutes: FastifyPluginAsync<{ deps: Deps }> = async (plain,
     return { schoolId: row.school_id, classId: row.class_id };
   }
 
-  const reasonOf = (overrideId: string, token: string): string => decrypt(deps.keys, token, `tier_overrides.reason_enc:${overrideId}`);
 
   app.get("/api/schools/:id/watchlist", { schema: { params: SchoolParams, querystring: WatchlistQuery, response: { 200: WatchlistReply } } }, async (request) => {
     const actor = requireStaff(request);
@@ -98,7 +97,7 @@ export const watchlistRoutes: FastifyPluginAsync<{ deps: Deps }> = async (plain,
       return { id: o.id, instrument: o.instrument, role: o.role, at: o.created_at.toISOString(), answers: o.answers, note: secret.note ?? null, texts: secret.texts ?? {} };
     });
     await audit(deps.db, { at: now, actor, action: "watchlist.entry.read", schoolId, studentId, subject: studentId, context: { observations: observations.length }, address: request.ip });
-    const entry = entryView(c, run.policyOf(schoolId), now, names.get(studentId) ?? "", c.student.override && { reason: reasonOf(c.student.override.id, c.student.override.reasonEnc) });
+    const entry = entryView(c, run.policyOf(schoolId), now, names.get(studentId) ?? "", c.student.override && { reason: overrideReason(deps.keys, c.student.override) });
     return { entry, listed: c.listed, observations };
   });
 

@@ -13,7 +13,7 @@ import type { Queryable } from "../../db/database";
 import { ApiError } from "../../errors";
 import type { Computed } from "./compute";
 import { fuseAll, rankComputed, wavePair } from "./compute";
-import type { Selection, StudentInputs } from "./load";
+import type { Selection, StoredOverride, StudentInputs } from "./load";
 import { loadInputs, loadNameTokens, loadPolicyVersions } from "./load";
 import type { ChangeRefs } from "./reference";
 import { loadChangeReferences } from "./reference";
@@ -65,6 +65,9 @@ export async function fuseLoaded(q: Queryable, cacheOwner: object, inputs: reado
   const all = fuseAll(inputs, policyOf, (pair) => (pair === null ? none : (refs.get(pair) ?? none)));
   return { all, ranked: rankComputed(all), policyOf, inputs, refs };
 }
+
+/** The written reason of an override, decrypted (context `tier_overrides.reason_enc:<id>`). */
+export const overrideReason = (keys: DataKeys, override: Pick<StoredOverride, "id" | "reasonEnc">): string => decrypt(keys, override.reasonEnc, `tier_overrides.reason_enc:${override.id}`);
 
 /** Decrypted names of some students (context `students.name_enc:<id>`). */
 export async function namesOf(q: Queryable, keys: DataKeys, studentIds: readonly string[]): Promise<Map<string, string>> {
