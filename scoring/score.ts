@@ -5,8 +5,9 @@
  * answers); this file only walks it, through the instrument's plan (plan.ts). See instruments/*.ts for the
  * sources of each rule.
  *
- * Empty lists in results, and critical-item and flag lists, are shared frozen arrays: results are
- * read-only data, and a district's wave is hundreds of thousands of responses.
+ * Empty lists in results, and critical-item and flag lists, are shared frozen arrays, and so are the
+ * common results themselves (a total in a band: `commonResult`): results are read-only data, and a
+ * district's wave is hundreds of thousands of responses.
  */
 import type { Instrument, Item, OptionValue, SchoolLevel } from "../instruments/schema";
 import type { InstrumentPlan } from "./plan";
@@ -197,11 +198,11 @@ function scoreSum(plan: InstrumentPlan, critical: readonly string[], options: Sc
         };
   }
   const band = bandOf(plan.bands, total);
-  // The two shapes of the self-report scales (PHQ-9 and GAD-7; WHO-5) as one object literal each.
+  // The two shapes of the self-report scales (PHQ-9 and GAD-7; WHO-5), shared when they repeat.
   if (band !== undefined && missing === undefined && plan.subscales.length === 0) {
     const percentFactor = plan.percentFactor;
-    if (percentFactor === undefined && plan.flags.length === 0) return scoredWithBand(plan.id, total, band, critical);
-    if (percentFactor !== undefined && plan.flags.length > 0) return { kind: "scored", instrument: plan.id, total, band, percent: total * percentFactor, critical, flags: flagsOf(plan) };
+    if (percentFactor === undefined && plan.flags.length === 0) return commonResult(plan, total, band, critical, EMPTY);
+    if (percentFactor !== undefined && plan.flags.length > 0) return commonResult(plan, total, band, critical, flagsOf(plan));
   }
   // Otherwise built field by field, in the same fixed key order, so the printed JSON is stable.
   const result: { -readonly [K in keyof ScoredResult]?: ScoredResult[K] } = { kind: "scored", instrument: plan.id, total };
@@ -225,6 +226,7 @@ function flagsOf(plan: InstrumentPlan): readonly string[] {
   }
   let mask = 0;
   for (let f = 0; f < flags.length; f++) if (flagRaised(plan, f)) mask |= 1 << f;
+  plan.flagMask = mask;
   if (mask === 0) return EMPTY;
   let list = plan.flagLists[mask];
   if (list === undefined) {
@@ -289,15 +291,38 @@ function scoreAsq(plan: InstrumentPlan, critical: readonly string[]): ScoreResul
     return result as ScoredResult;
   }
   if (missing.length > 0) return { kind: "incomplete", instrument: plan.id, missing, critical };
-  return scoredWithBand(plan.id, total, screenPositive ? bands[1]! : bands[0]!, critical);
+  return commonResult(plan, total, screenPositive ? bands[1]! : bands[0]!, critical, EMPTY);
 }
 
+/** Interned results kept per plan at most (a plan's totals × critical lists × flag lists beyond this are not kept). */
+const MAX_COMMON = 4096;
+
 /**
- * The most common result: a total in a band. One object literal for every instrument, so results share
- * one hidden class and the steps after this one read them at monomorphic property sites.
+ * The most common result: a total in a band, with its critical items, and for a scale with a percentage
+ * score (WHO-5) the percentage and flags. Results are read-only data, so one frozen object serves every
+ * response with the same total, critical items and flags; a district's wave repeats a few dozen of each
+ * scale's results hundreds of thousands of times. Callers pass the band their rules give for `total`
+ * (a function of the total in every branch that comes here), and `critical` and `flags` from the answers
+ * just read (`criticalOf`, `flagsOf`: frozen lists by bit mask).
  */
-function scoredWithBand(instrument: string, total: number, band: string, critical: readonly string[]): ScoreResult {
-  return { kind: "scored", instrument, total, band, critical };
+function commonResult(plan: InstrumentPlan, total: number, band: string, critical: readonly string[], flags: readonly string[]): ScoreResult {
+  // Lists are kept by mask for up to 8 critical items and 8 flags (0 lists: more than that).
+  const criticalLists = plan.criticalLists.length;
+  const flagLists = plan.flagLists.length;
+  const kept = total >= 0 && total < plan.totals && (total | 0) === total && plan.criticalMask < criticalLists && plan.totals * criticalLists * flagLists <= MAX_COMMON;
+  const index = kept ? (total * criticalLists + plan.criticalMask) * flagLists + plan.flagMask : -1;
+  if (index >= 0) {
+    const hit = plan.common[index];
+    if (hit !== undefined) return hit;
+  }
+  const percentFactor = plan.percentFactor;
+  const result: ScoreResult = Object.freeze(
+    percentFactor === undefined
+      ? { kind: "scored", instrument: plan.id, total, band, critical }
+      : { kind: "scored", instrument: plan.id, total, band, percent: total * percentFactor, critical, flags },
+  );
+  if (index >= 0) plan.common[index] = result;
+  return result;
 }
 
 /**

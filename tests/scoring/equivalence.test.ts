@@ -2,7 +2,8 @@
  * The compiled scoring path (scoring/plan.ts and the steps built on it) against the straightforward
  * reference implementation in ./reference, which walks the instrument and policy data directly. Any
  * response, observation set, previous wave and policy must give the same results, down to the key order
- * of the printed JSON.
+ * of the printed JSON. Most generated answers are well formed, so they take the compiled readers
+ * (plan.ts `compileReader`); the others fall back to the general read.
  */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
@@ -12,6 +13,7 @@ import type { Instrument } from "../../instruments/schema";
 import { defineInstrument } from "../../instruments/schema";
 import type { Answers, FuseContext, ObservationEvidence, PageTiming, ScoreResult, TierPolicy, WaveResult } from "../../scoring/index";
 import { assignTier, checkValidity, concernItems, criticalItems, fuseStudent, missingItems, policies, scoreBattery, scoreInstrument, scoreResponse, summarizeObservation } from "../../scoring/index";
+import { planOf } from "../../scoring/plan";
 import * as reference from "./reference/index";
 
 const all = [...instruments.values()];
@@ -46,7 +48,7 @@ function answersIn(inst: Instrument, mode: "any" | "lowest" | "highest"): fc.Arb
           : item.type === "number"
             ? fc.integer({ min: item.min ?? 0, max: item.max ?? 0 })
             : fc.constantFrom(...options);
-    const odd = fc.oneof(fc.constant(null), fc.constant(""), fc.constant([]), fc.integer({ min: -2, max: 7 }), fc.constantFrom("1", "yes", "maybe"), fc.constant([1]), fc.double(), fc.boolean());
+    const odd = fc.oneof(fc.constant(null), fc.constant(""), fc.constant([]), fc.integer({ min: -2, max: 7 }), fc.constantFrom("1", "yes", "maybe"), fc.constant([1]), fc.double(), fc.boolean(), fc.constant("长".repeat(10_001)));
     const value = fc.oneof({ arbitrary: valid, weight: 12 }, { arbitrary: odd, weight: 1 });
     return fc.option(value, { nil: undefined, freq: 8 }).map((v) => [item.id, v] as const);
   });
@@ -115,6 +117,11 @@ const policyList = [...policies.values()];
 const changeReference = { phq9: { sd: 4.6, reliability: 0.86 }, gad7: { sd: 4.1, reliability: 0.9 }, who5: { sd: 5.2, reliability: 0.907 } };
 
 describe("the compiled scoring path gives what the reference gives", () => {
+  it("reads the spring battery's instruments with compiled readers (the autumn background questions, with lists and numbers, are read the general way)", () => {
+    for (const inst of secondary) expect(planOf(inst).reader, inst.id).not.toBeNull();
+    expect(planOf(byId("background")).reader).toBeNull();
+  });
+
   it.each(all.map((inst) => [inst.id, inst] as const))("scoreInstrument, criticalItems, concernItems, missingItems and summarizeObservation on %s", (_id, inst) => {
     fc.assert(
       fc.property(answersFor(inst), fc.constantFrom(undefined, "primary" as const, "secondary" as const), (given, level) => {
@@ -211,7 +218,7 @@ describe("the compiled scoring path gives what the reference gives", () => {
     // scoring/plan.ts counts the common answers from point tables (whole-number options in a compact range)
     // or by option index (string options) and works out the others one by one; these instruments put items
     // on both sides of that line: option values with gaps, a range too wide for a table, points too large
-    // for one, string options, and items shown only after another answer.
+    // for one, string options, and items shown only after another answer. The last is read by a compiled reader.
     const opts = (values: readonly (number | string)[]) => values.map((value) => ({ value, label: { "zh-CN": String(value), en: String(value) } }));
     const text = (id: string) => ({ "zh-CN": id, en: id });
     const base = byId("gad7");
@@ -243,12 +250,27 @@ describe("the compiled scoring path gives what the reference gives", () => {
       subscales: [],
       scoring: { method: "sum", missing: { allowed: 0, beyond: "incomplete" } },
     });
-    const forms = [gappy, large];
+    // The same kinds of item with a point table each, and free text (required, and required when shown):
+    // read by a compiled reader.
+    const compiled = defineInstrument({
+      ...gappy,
+      id: "compiled",
+      items: [
+        ...gappy.items.filter((item) => item.id !== "h"),
+        { id: "t", type: "text", text: text("t"), scored: false },
+        { id: "u", type: "text", text: text("u"), scored: false, showIf: { items: ["a"], anyIn: [9] } },
+      ],
+    });
+    expect(planOf(compiled).reader).not.toBeNull();
+    const forms = [gappy, large, compiled];
     fc.assert(
       fc.property(batteryAnswers(forms), pagesFor(forms), (answers, pages) => {
         for (const inst of forms) {
           const given = answers[inst.id];
-          if (given !== undefined && typeof given === "object" && given !== null && !Array.isArray(given)) same(scoreInstrument(inst, given), reference.scoreInstrument(inst, given));
+          if (given !== undefined && typeof given === "object" && given !== null && !Array.isArray(given)) {
+            same(scoreInstrument(inst, given), reference.scoreInstrument(inst, given));
+            same(missingItems(inst, given), reference.missingItems(inst, given));
+          }
         }
         same(scoreResponse(forms, answers, pages, policyList[0]!.validity), {
           scores: reference.scoreBattery(forms, answers),
