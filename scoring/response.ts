@@ -7,6 +7,7 @@
  * largest single saving when a district's wave is scored at once.
  */
 import type { Instrument } from "../instruments/schema";
+import type { InstrumentPlan } from "./plan";
 import { planOf, readAnswers } from "./plan";
 import type { Answers, ScoreOptions, ScoreResult } from "./score";
 import { isAnswersObject, NO_ANSWERS, scoreRead, wrongTypeResult } from "./score";
@@ -36,19 +37,67 @@ export function scoreResponse(
   params: ValidityParams,
   options: ScoreOptions = NO_OPTIONS,
 ): ResponseResult {
-  const scores: Record<string, ScoreResult> = {};
   startTally();
-  for (let i = 0; i < instruments.length; i++) {
-    const inst = instruments[i]!;
-    const plan = planOf(inst);
-    const given = answers[plan.id];
-    // A missing or null answers object reads as all blank for both steps, as {} and undefined do.
-    readAnswers(plan, given);
-    if (plan.method !== "none") {
-      const scored = given ?? NO_ANSWERS;
-      scores[plan.id] = isAnswersObject(scored) ? scoreRead(plan, scored, options) : wrongTypeResult(inst);
-    }
-    tallyRead(i, plan, given);
-  }
+  const scores = scorerOf(instruments)(answers, options);
   return { scores, validity: tallyResult(instruments, answers, pages, params) };
+}
+
+/** Scores one instrument's answers just read into its plan; a missing or null answers object is all blank. */
+function scoreGiven(inst: Instrument, plan: InstrumentPlan, given: Answers | undefined, options: ScoreOptions): ScoreResult {
+  const scored = given ?? NO_ANSWERS;
+  return isAnswersObject(scored) ? scoreRead(plan, scored, options) : wrongTypeResult(inst);
+}
+
+/**
+ * The loop of `scoreResponse` over one battery's instruments, unrolled: for each instrument in turn, its
+ * answers are read into its plan (`readAnswers`; both steps read a missing or null answers object as all
+ * blank), scored unless it is unscored, and tallied for validity; the scores record is one object literal.
+ */
+type BatteryScorer = (answers: Readonly<Record<string, Answers | undefined>>, options: ScoreOptions) => Record<string, ScoreResult>;
+
+/**
+ * Compiles the battery's scorer. Reading each instrument's answers and storing its result by name, in
+ * straight-line code, spares a lookup by computed key at each step; instrument ids reach the source only as
+ * `JSON.stringify`d strings.
+ */
+function compileScorer(instruments: readonly Instrument[]): BatteryScorer {
+  const plans = instruments.map(planOf);
+  const steps: string[] = [];
+  const fields: string[] = [];
+  plans.forEach((plan, i) => {
+    const id = JSON.stringify(plan.id);
+    steps.push(`given = answers[${id}];`, `readAnswers(plans[${i}], given);`);
+    if (plan.method !== "none") {
+      steps.push(`const r${i} = scoreGiven(instruments[${i}], plans[${i}], given, options);`);
+      fields.push(`${id}: r${i}`);
+    }
+    steps.push(`tallyRead(${i}, plans[${i}], given);`);
+  });
+  const source = ['"use strict";', "return function score(answers, options) {", "let given;", ...steps, `return {${fields.join(", ")}};`, "};"].join("\n");
+  return new Function("plans", "instruments", "readAnswers", "scoreGiven", "tallyRead", source)(plans, instruments.slice(), readAnswers, scoreGiven, tallyRead) as BatteryScorer;
+}
+
+/** Compiled scorers by the battery's first instrument (a district has a handful of batteries). */
+const scorers = new WeakMap<Instrument, { readonly instruments: readonly Instrument[]; readonly scorer: BatteryScorer }[]>();
+const NO_INSTRUMENTS: BatteryScorer = () => ({});
+let last: { readonly instruments: readonly Instrument[]; readonly scorer: BatteryScorer } | undefined;
+
+/** Whether two lists hold the same instruments (the same objects) in the same order. */
+function sameInstruments(a: readonly Instrument[], b: readonly Instrument[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/** The battery's compiled scorer, compiled on first use; callers may pass a new list for the same battery each time. */
+function scorerOf(instruments: readonly Instrument[]): BatteryScorer {
+  if (instruments.length === 0) return NO_INSTRUMENTS;
+  if (last !== undefined && sameInstruments(last.instruments, instruments)) return last.scorer;
+  const first = instruments[0]!;
+  let known = scorers.get(first);
+  if (known === undefined) scorers.set(first, (known = []));
+  let found = known.find((k) => sameInstruments(k.instruments, instruments));
+  if (found === undefined) known.push((found = { instruments: instruments.slice(), scorer: compileScorer(instruments) }));
+  last = found;
+  return found.scorer;
 }

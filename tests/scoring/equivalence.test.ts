@@ -281,6 +281,19 @@ describe("the compiled scoring path gives what the reference gives", () => {
     );
   });
 
+  it("scores batteries that share a first instrument, list one twice or come as new lists each time, as the reference does", () => {
+    const [phq9, gad7, who5, asq] = ["phq9", "gad7", "who5", "asq"].map(byId) as [Instrument, Instrument, Instrument, Instrument];
+    const batteries = [[phq9, gad7], [phq9, who5, asq], [phq9, gad7, phq9], [asq], [], [phq9, gad7]];
+    fc.assert(
+      fc.property(fc.constantFrom(...batteries.keys()), batteryAnswers([phq9, gad7, who5, asq]), (b, answers) => {
+        const forms = [...batteries[b]!];
+        const params = policyList[0]!.validity;
+        same(scoreResponse(forms, answers, [], params), { scores: reference.scoreBattery(forms, answers), validity: reference.checkValidity(forms, answers, [], params) });
+      }),
+      { numRuns: 300 },
+    );
+  });
+
   it("gives the same tier for hand-made score results (any band, missing fields, every policy)", () => {
     const anyResult: fc.Arbitrary<ScoreResult> = fc.oneof(
       fc.record({
