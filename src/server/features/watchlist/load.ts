@@ -50,8 +50,6 @@ export interface StudentInputs {
 
 export interface Selection {
   readonly schoolIds: readonly string[];
-  readonly grade?: number | undefined;
-  readonly classId?: string | undefined;
   readonly studentIds?: readonly string[] | undefined;
 }
 
@@ -88,15 +86,15 @@ const ms = (col: string): string => `floor(extract(epoch FROM ${col}) * 1000)`;
  * back as one JSON value per school instead of a row per student and per result (PGlite pays dearly
  * per row returned, and so, less, does `pg`).
  *
- * The schools are a VALUES list, one parameter each ($6…), so that the planner knows how many there are
+ * The schools are a VALUES list, one parameter each ($4…), so that the planner knows how many there are
  * (a set-returning function over one jsonb parameter counts as 100 rows, which makes PostgreSQL JIT-
  * compile the query of a single school for a second or more). With many schools PostgreSQL JIT-compiles
  * the statement all the same; one statement still beat one per school (measured at 200,000 students:
  * the rows of one school are parsed while the next school's are being computed).
  *
  * `pick`/`res`: the latest two submitted results of each student, by the opening of their wave (the
- * school's waves only), latest first. `obs`: the school's observations of each student up to `$4` (now)
- * and from the earlier of `$5` (now − 90 days) and the school's first wave; {@link loadInputs} keeps
+ * school's waves only), latest first. `obs`: the school's observations of each student up to `$2` (now)
+ * and from the earlier of `$3` (now − 90 days) and the school's first wave; {@link loadInputs} keeps
  * those of each student's own window. `ov`: the latest override. Open cases: at most one per student
  * (cases_one_open).
  */
@@ -106,8 +104,7 @@ SELECT sch.id AS school_id, (
     SELECT s.id, s.class_id, c.label, s.grade, s.key_population
       FROM students s JOIN classes c ON c.id = s.class_id
      WHERE s.school_id = sch.id AND s.status = 'enrolled'
-       AND ($1::int IS NULL OR s.grade = $1) AND ($2::text IS NULL OR s.class_id = $2)
-       AND ($3::jsonb IS NULL OR ${inIds("s.id", 3)})
+       AND ($1::jsonb IS NULL OR ${inIds("s.id", 1)})
   ), pick AS (
     SELECT r.student_id, r.id, w.school_year || '|' || w.season AS wave_key, w.opens_at, r.submitted_at,
            row_number() OVER (PARTITION BY r.student_id ORDER BY w.opens_at DESC, r.submitted_at DESC) AS rn
@@ -125,8 +122,8 @@ SELECT sch.id AS school_id, (
     SELECT o.student_id,
            json_agg(json_build_array(o.author_id, o.role, o.instrument, o.score, o.evidence, ${ms("o.created_at")}) ORDER BY o.created_at, o.id) AS list
       FROM observations o JOIN sel ON sel.id = o.student_id
-     WHERE o.school_id = sch.id AND o.created_at <= $4
-       AND o.created_at >= least($5::timestamptz, (SELECT min(w.opens_at) FROM waves w WHERE w.school_id = sch.id))
+     WHERE o.school_id = sch.id AND o.created_at <= $2
+       AND o.created_at >= least($3::timestamptz, (SELECT min(w.opens_at) FROM waves w WHERE w.school_id = sch.id))
      GROUP BY o.student_id
   ), ov AS (
     SELECT DISTINCT ON (t.student_id) t.student_id, t.id, t.tier, t.reason_enc, t.computed_tier, t.policy_version, t.author_id, t.created_at
@@ -143,7 +140,7 @@ SELECT sch.id AS school_id, (
     LEFT JOIN cases cs ON cs.student_id = sel.id AND cs.school_id = sch.id AND cs.state <> 'closed'
     LEFT JOIN ov ON ov.student_id = sel.id
 ) AS students
-FROM (VALUES ${Array.from({ length: schools }, (_, i) => `($${i + 6}::text)`).join(", ")}) AS sch(id)`;
+FROM (VALUES ${Array.from({ length: schools }, (_, i) => `($${i + 4}::text)`).join(", ")}) AS sch(id)`;
 
 /** One student of {@link inputsSql}'s `students` array, by position. */
 type InputsTuple = [
@@ -212,8 +209,6 @@ export async function loadInputs(q: Queryable, sel: Selection, now: Date): Promi
   if (sel.schoolIds.length === 0 || sel.studentIds?.length === 0) return [];
   const fallback = new Date(now.getTime() - OBSERVATION_WINDOW_DAYS * DAY_MS);
   const { rows } = await q.query<{ school_id: string; students: InputsTuple[] | null }>(inputsSql(sel.schoolIds.length), [
-    sel.grade ?? null,
-    sel.classId ?? null,
     sel.studentIds !== undefined ? JSON.stringify(sel.studentIds) : null,
     now,
     fallback,
