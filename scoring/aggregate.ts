@@ -681,14 +681,21 @@ function cheapestPath(
  * Only whether a path exists matters, so a depth-first search stops at the first one.
  */
 function isProtected(ext: Extended, i: number, j: number): boolean {
-  const R = ext.rows + 1;
+  return cycleEnds(ext, i, j).some(([from, to]) => suppressedPathExists(ext, from, to, i, j));
+}
+
+/**
+ * For each direction the real value of entry (i, j) may move in (up, or down when it is ≥ 1), the two
+ * ends of the path that closes a cycle through the entry. Moving it by `direction` is a +1 (row→column)
+ * signed step when direction = sign, so the rest of the cycle is a path back from the column to the
+ * row, or the other way round.
+ */
+function cycleEnds(ext: Extended, i: number, j: number): [from: number, to: number][] {
+  const col = ext.rows + 1 + j;
   const s = sign(ext, i, j);
-  for (const direction of [1, -1] as const) {
-    if (!stepAllowed(ext, i, j, direction)) continue;
-    const found = direction * s === 1 ? suppressedPathExists(ext, R + j, i, i, j) : suppressedPathExists(ext, i, R + j, i, j);
-    if (found) return true;
-  }
-  return false;
+  const ends: [number, number][] = [];
+  for (const direction of [1, -1] as const) if (stepAllowed(ext, i, j, direction)) ends.push(direction * s === 1 ? [col, i] : [i, col]);
+  return ends;
 }
 
 /**
@@ -716,18 +723,7 @@ function suppressedPathExists(ext: Extended, from: number, to: number, ei: numbe
  * or going down when it is ≥ 1).
  */
 function protectingEntries(ext: Extended, i: number, j: number, cost: (i: number, j: number) => number): [number, number][] | null {
-  const R = ext.rows + 1;
-  const row = i;
-  const col = R + j;
-  const s = sign(ext, i, j);
-  const options: { cost: number; entries: [number, number][] }[] = [];
-  for (const direction of [1, -1] as const) {
-    if (!stepAllowed(ext, i, j, direction)) continue;
-    // Raising the real value by `direction` is a +1 (row→column) signed step when direction = sign;
-    // the rest of the cycle is a path back from the column to the row, or the other way round.
-    const found = direction * s === 1 ? cheapestPath(ext, col, row, i, j, cost) : cheapestPath(ext, row, col, i, j, cost);
-    if (found) options.push(found);
-  }
+  const options = cycleEnds(ext, i, j).flatMap(([from, to]) => cheapestPath(ext, from, to, i, j, cost) ?? []);
   options.sort((a, b) => a.cost - b.cost || a.entries.length - b.entries.length);
   return options[0]?.entries ?? null;
 }
