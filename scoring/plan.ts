@@ -165,8 +165,10 @@ export class InstrumentPlan {
   flagMask = 0;
   /** The answers of the last read, by slot. */
   readonly vals: unknown[];
-  /** The plan's compiled reader of well-formed answers (see `compileReader`), or null when it has none. */
-  readonly reader: Reader | null;
+  /** `readAnswers` for this plan: its compiled reader (`compileReader`), or the general read when it has none. */
+  readonly read: (plan: InstrumentPlan, given: unknown) => void;
+  /** Whether `read` is a compiled reader. */
+  readonly compiled: boolean;
   /** `seen[slot] === stamp` when the last read found the item as an own enumerable key. */
   readonly seen: number[];
   stamp = 0;
@@ -236,7 +238,9 @@ export class InstrumentPlan {
     this.totals = (scoring.method === "asq" ? inst.items.length : this.maxTotal) + 1;
     this.vals = new Array<unknown>(this.items.length).fill(undefined);
     this.seen = new Array<number>(this.items.length).fill(0);
-    this.reader = compileReader(this);
+    const reader = compileReader(this);
+    this.read = reader ?? readGeneral;
+    this.compiled = reader !== null;
   }
 }
 
@@ -392,7 +396,11 @@ export function pointsOf(p: ItemPlan, value: number): number {
  * Well-formed answers are read by the plan's compiled reader, everything else by the loops below.
  */
 export function readAnswers(plan: InstrumentPlan, given: unknown): void {
-  if (plan.reader !== null && typeof given === "object" && given !== null && plainPrototype(given) && plan.reader(plan, given, shownAt)) return;
+  plan.read(plan, given);
+}
+
+/** `readAnswers` by the loops below, for any answers. */
+function readGeneral(plan: InstrumentPlan, given: unknown): void {
   plan.unknown = loadAnswers(plan, given);
   const { vals, seen, stamp, items } = plan;
   let valuesOk = true;
@@ -515,24 +523,26 @@ function isOption(p: ItemPlan, value: unknown): boolean {
   return isOneOf(p.options, value);
 }
 
-/**
- * A compiled reader: `readAnswers` for a plain answers object whose every own key is an item id with an
- * acceptable answer, and whose every required, shown item is answered. It returns false (and the caller
- * reads the answers the general way) on anything else: a blank required item, a value that is not an
- * option, an unknown key.
- */
-type Reader = (plan: InstrumentPlan, given: object, shownAt: (plan: InstrumentPlan, p: ItemPlan) => boolean) => boolean;
 
 /**
- * Compiles the plan's reader: JavaScript source with one straight block per item, each reading its answer
- * by name, so V8 sees the same few object shapes at each read and one known item at each check, where the
- * general loop sees every instrument's items and answers at the same places. Instrument data reaches the
- * source only as number literals and `JSON.stringify`d strings. Returns null for a plan with an item the
- * reader does not know (whole numbers, lists, scored string options or text, text with critical or
- * attention answers, ids Object.prototype has).
+ * Compiles the plan's reader: `readAnswers` for this plan, as JavaScript source with one straight block per
+ * item, each reading its answer by name, so V8 sees the same few object shapes at each read and one known
+ * item at each check, where the general loop sees every instrument's items and answers at the same places.
+ *
+ * It reads a plain object (prototype Object.prototype or null) whose every key is an item id with an
+ * acceptable answer, and whose every required, shown item is answered; on anything else (a blank required
+ * item, a value that is not an option, a key that is not an item) it hands the answers to the general
+ * read. Counting the keys `for…in` lists also catches an enumerable property added to Object.prototype:
+ * unless it is an item id, it is one key too many; if it is, reading the item by name finds it, as the
+ * general read does for such objects.
+ *
+ * Instrument data reaches the source only as number literals and `JSON.stringify`d strings. Returns null
+ * for a plan with an item the reader does not know (whole numbers, lists, scored string options or text,
+ * text with critical or attention answers, ids Object.prototype has).
  */
-function compileReader(plan: InstrumentPlan): Reader | null {
+function compileReader(plan: InstrumentPlan): InstrumentPlan["read"] | null {
   const lit = (v: unknown): string => (typeof v === "number" ? (Object.is(v, -0) ? "-0" : String(v)) : JSON.stringify(v));
+  const bail = "return general(plan, given);";
   const body: string[] = [];
   const later: string[] = [];
   for (let slot = 0; slot < plan.items.length; slot++) {
@@ -544,18 +554,18 @@ function compileReader(plan: InstrumentPlan): Reader | null {
     const v = `v${slot}`;
     const whenGiven: string[] = ["present++;"];
     if (numbered) {
-      whenGiven.push(`const i = ${v} - ${lit(p.low)};`, `if (!(i >= 0 && i < ${p.table!.length} && (i | 0) === i)) return false;`, `const points = T${slot}[i];`);
-      whenGiven.push(`if (points === ${NOT_AN_OPTION}) return false;`, "answered++;");
+      whenGiven.push(`const i = ${v} - ${lit(p.low)};`, `if (!(i >= 0 && i < ${p.table!.length} && (i | 0) === i)) ${bail}`, `const points = T${slot}[i];`);
+      whenGiven.push(`if (points === ${NOT_AN_OPTION}) ${bail}`, "answered++;");
       if (p.scored) whenGiven.push("total += points;");
       if (p.criticalBit !== 0) whenGiven.push(`criticalMask |= C${slot}[i];`);
       if (p.rated) whenGiven.push(`atMin = atMin && ${v} === ${lit(p.min)};`, `atMax = atMax && ${v} === ${lit(p.max)};`);
     } else if (named) {
-      whenGiven.push("let o = 0;", p.options.map((o, i) => `if (${v} === ${lit(o)}) o = ${i};`).join(" else ") + " else return false;", "answered++;");
+      whenGiven.push("let o = 0;", p.options.map((o, i) => `if (${v} === ${lit(o)}) o = ${i};`).join(" else ") + ` else ${bail}`, "answered++;");
       if (p.criticalBit !== 0) whenGiven.push(`criticalMask |= C${slot}[o];`);
       if (p.rated) whenGiven.push("atMin = atMax = false;");
     } else {
       // Free text counts as no answer for the speed check; an empty text is blank.
-      whenGiven.push(`if (${v}.length > ${MAX_TEXT}) return false;`);
+      whenGiven.push(`if (${v}.length > ${MAX_TEXT}) ${bail}`);
     }
     const whenBlank: string[] = [];
     if (p.rated) whenBlank.push("atMin = atMax = false;");
@@ -565,30 +575,33 @@ function compileReader(plan: InstrumentPlan): Reader | null {
     }
     const blank = text ? `(${v} === undefined || ${v} === "")` : `${v} === undefined`;
     if (p.requiredAlways === 1) {
-      whenGiven.push(text ? `if (${v} === "") return false; required++;` : "required++;");
-      whenBlank.push("return false;");
-    } else if (p.required) later.push(`if (shownAt(plan, items[${slot}])) { if (${blank}) return false; required++; }`);
+      whenGiven.push(text ? `if (${v} === "") ${bail} required++;` : "required++;");
+      whenBlank.push(bail);
+    } else if (p.required) later.push(`if (shownAt(plan, items[${slot}])) { if (${blank}) ${bail} required++; }`);
     const test = numbered ? `typeof ${v} === "number"` : `typeof ${v} === "string"`;
-    body.push(`const ${v} = given[${lit(p.id)}];`, `vals[${slot}] = ${v};`, `if (${test}) { ${whenGiven.join(" ")} } else if (${v} !== undefined) return false; else { ${whenBlank.join(" ")} }`);
+    body.push(`const ${v} = given[${lit(p.id)}];`, `vals[${slot}] = ${v};`, `if (${test}) { ${whenGiven.join(" ")} } else if (${v} !== undefined) ${bail} else { ${whenBlank.join(" ")} }`);
   }
   const tables = plan.items.map((p) => p.table);
   const bits = plan.items.map((p) => p.criticalBits);
   const source = [
     '"use strict";',
     ...plan.items.map((_p, slot) => `const T${slot} = tables[${slot}], C${slot} = bits[${slot}];`),
-    "return function read(plan, given, shownAt) {",
+    "return function read(plan, given) {",
+    `if (typeof given !== "object" || given === null) ${bail}`,
+    "const proto = getPrototypeOf(given);",
+    `if (proto !== objectPrototype && proto !== null) ${bail}`,
     "const vals = plan.vals, items = plan.items;",
     "let total = 0, answered = 0, criticalMask = 0, atMin = true, atMax = true, attentionFailed = false, required = 0, present = 0;",
     ...body,
     ...later,
     "let keys = 0;",
     "for (const _ in given) keys++;",
-    "if (keys !== present) return false;",
+    `if (keys !== present) ${bail}`,
     "plan.unknown = 0; plan.valuesOk = true; plan.total = total; plan.answered = answered; plan.criticalMask = criticalMask;",
     `plan.side = ${plan.rated.length === 0 ? NONE : `atMax ? ${MAX} : atMin ? ${MIN} : ${NONE}`};`,
     "plan.attentionFailed = attentionFailed; plan.required = required; plan.missing = undefined; plan.scoredMissing = undefined;",
-    "return true;",
     "};",
   ].join("\n");
-  return new Function("tables", "bits", source)(tables, bits) as Reader;
+  const read = new Function("tables", "bits", "general", "shownAt", "getPrototypeOf", "objectPrototype", source);
+  return read(tables, bits, readGeneral, shownAt, Object.getPrototypeOf, objectPrototype) as InstrumentPlan["read"];
 }

@@ -118,8 +118,8 @@ const changeReference = { phq9: { sd: 4.6, reliability: 0.86 }, gad7: { sd: 4.1,
 
 describe("the compiled scoring path gives what the reference gives", () => {
   it("reads the spring battery's instruments with compiled readers (the autumn background questions, with lists and numbers, are read the general way)", () => {
-    for (const inst of secondary) expect(planOf(inst).reader, inst.id).not.toBeNull();
-    expect(planOf(byId("background")).reader).toBeNull();
+    for (const inst of secondary) expect(planOf(inst).compiled, inst.id).toBe(true);
+    expect(planOf(byId("background")).compiled).toBe(false);
   });
 
   it.each(all.map((inst) => [inst.id, inst] as const))("scoreInstrument, criticalItems, concernItems, missingItems and summarizeObservation on %s", (_id, inst) => {
@@ -198,6 +198,23 @@ describe("the compiled scoring path gives what the reference gives", () => {
     }
   });
 
+  it("reads answers as the reference does while Object.prototype has an enumerable property (an item id or not)", () => {
+    const phq9 = byId("phq9");
+    const full = { q1: 1, q2: 0, q3: 2, q4: 3, q5: 0, q6: 1, q7: 2, q8: 0, q9: 0 };
+    const { q1: _left, ...withoutQ1 } = full;
+    for (const key of ["zz", "q1"]) {
+      Object.defineProperty(Object.prototype, key, { value: 2, enumerable: true, configurable: true, writable: true });
+      try {
+        for (const given of [full, withoutQ1, { ...full, q9: 7 }] as Answers[]) {
+          same(scoreInstrument(phq9, given), reference.scoreInstrument(phq9, given));
+          same(checkValidity([phq9], { phq9: given }, [], policyList[0]!.validity), reference.checkValidity([phq9], { phq9: given }, [], policyList[0]!.validity));
+        }
+      } finally {
+        delete (Object.prototype as Record<string, unknown>)[key];
+      }
+    }
+  });
+
   it("reads an item whose id names an Object.prototype member as property access does", () => {
     const options = [0, 1, 2, 3].map((value) => ({ value, label: { "zh-CN": String(value), en: String(value) } }));
     const odd = defineInstrument({
@@ -261,7 +278,7 @@ describe("the compiled scoring path gives what the reference gives", () => {
         { id: "u", type: "text", text: text("u"), scored: false, showIf: { items: ["a"], anyIn: [9] } },
       ],
     });
-    expect(planOf(compiled).reader).not.toBeNull();
+    expect(planOf(compiled).compiled).toBe(true);
     const forms = [gappy, large, compiled];
     fc.assert(
       fc.property(batteryAnswers(forms), pagesFor(forms), (answers, pages) => {
