@@ -66,7 +66,7 @@ function compileScorer(instruments: readonly Instrument[]): BatteryScorer {
   const fields: string[] = [];
   plans.forEach((plan, i) => {
     const id = JSON.stringify(plan.id);
-    // Each plan's own reader, called from its own place (V8 can inline it there).
+    // Each plan's reader is called from a place of its own, which sees that one function only.
     steps.push(`given = answers[${id}];`, `R${i}(P${i}, given);`);
     if (plan.method !== "none") {
       steps.push(`const r${i} = scoreGiven(instruments[${i}], P${i}, given, options);`);

@@ -309,7 +309,8 @@ function commonResult(plan: InstrumentPlan, total: number, band: string, critica
   // Lists are kept by mask for up to 8 critical items and 8 flags (0 lists: more than that).
   const criticalLists = plan.criticalLists.length;
   const flagLists = plan.flagLists.length;
-  const kept = total >= 0 && total < plan.totals && (total | 0) === total && plan.criticalMask < criticalLists && plan.totals * criticalLists * flagLists <= MAX_COMMON;
+  const kept =
+    total >= 0 && total < plan.totals && (total | 0) === total && plan.criticalMask < criticalLists && flagLists > 0 && plan.totals * criticalLists * flagLists <= MAX_COMMON;
   const index = kept ? (total * criticalLists + plan.criticalMask) * flagLists + plan.flagMask : -1;
   if (index >= 0) {
     const hit = plan.common[index];

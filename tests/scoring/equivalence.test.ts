@@ -268,10 +268,12 @@ describe("the compiled scoring path gives what the reference gives", () => {
       scoring: { method: "sum", missing: { allowed: 0, beyond: "incomplete" } },
     });
     // The same kinds of item with a point table each, and free text (required, and required when shown):
-    // read by a compiled reader.
+    // read by a compiled reader. With a percentage and more flags than are kept as lists by bit mask.
+    const flags = [0, 2, 5, 9, 0, 2, 5, 9, 0].map((value, f) => ({ id: `flag-${f}`, anyItemIn: [value], label: text(`flag ${f}`) }));
     const compiled = defineInstrument({
       ...gappy,
       id: "compiled",
+      scoring: { ...gappy.scoring, percentFactor: 2, flags },
       items: [
         ...gappy.items.filter((item) => item.id !== "h"),
         { id: "t", type: "text", text: text("t"), scored: false },
