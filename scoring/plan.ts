@@ -523,7 +523,6 @@ function isOption(p: ItemPlan, value: unknown): boolean {
   return isOneOf(p.options, value);
 }
 
-
 /**
  * Compiles the plan's reader: `readAnswers` for this plan, as JavaScript source with one straight block per
  * item, each reading its answer by name, so V8 sees the same few object shapes at each read and one known
@@ -562,7 +561,6 @@ function compileReader(plan: InstrumentPlan): InstrumentPlan["read"] | null {
     } else if (named) {
       whenGiven.push("let o = 0;", p.options.map((o, i) => `if (${v} === ${lit(o)}) o = ${i};`).join(" else ") + ` else ${bail}`, "answered++;");
       if (p.criticalBit !== 0) whenGiven.push(`criticalMask |= C${slot}[o];`);
-      if (p.rated) whenGiven.push("atMin = atMax = false;");
     } else {
       // Free text counts as no answer for the speed check; an empty text is blank.
       whenGiven.push(`if (${v}.length > ${MAX_TEXT}) ${bail}`);
