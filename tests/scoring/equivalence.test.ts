@@ -273,7 +273,7 @@ describe("the compiled scoring path gives what the reference gives", () => {
     const compiled = defineInstrument({
       ...gappy,
       id: "compiled",
-      scoring: { ...gappy.scoring, percentFactor: 2, flags },
+      scoring: { method: "sum", missing: { allowed: 1, beyond: "invalid" }, bands: [{ id: "all", min: 0, max: 36, label: text("all") }], percentFactor: 2, flags },
       items: [
         ...gappy.items.filter((item) => item.id !== "h"),
         { id: "t", type: "text", text: text("t"), scored: false },
