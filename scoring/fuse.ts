@@ -8,8 +8,11 @@
  */
 import type { Instrument } from "../instruments/schema";
 import type { ReliableChange } from "./change";
-import { reliableChangeIndex, tierMovement, who5PercentChange } from "./change";
+import { tierMovement } from "./change";
+import type { CompiledChanges } from "./compile-policy";
+import { compileChanges } from "./compile-policy";
 import type { Tier, TierPolicy } from "./policy";
+import type { InstrumentPlan } from "./plan";
 import { planOf } from "./plan";
 import { tierRank } from "./policy";
 import type { Answers, ScoreOptions, ScoreResult } from "./score";
@@ -79,16 +82,18 @@ export interface WatchEntry {
 
 /** Fuses everything known about one student into a watch-list entry. Pure. */
 export function fuseStudent(input: FuseInput, ctx: FuseContext): WatchEntry {
+  const current = input.current;
+  const observations = input.observations;
   const change = changesSince(input, ctx);
   let deteriorated: readonly string[] = EMPTY;
-  for (const id in change) if (change[id]!.rci.direction === "deteriorated") deteriorated = [...deteriorated, id];
-  const keyPopulation = keyPopulationOf(input);
-  const selfReport = input.current?.scores ?? NO_SCORES;
-  const outcome = evaluateTier(ctx.policy, selfReport, input.current?.validity ?? null, input.observations, keyPopulation, deteriorated);
+  if (change !== NO_CHANGE) for (const id in change) if (change[id]!.rci.direction === "deteriorated") deteriorated = [...deteriorated, id];
+  const keyPopulation = keyPopulationOf(input.keyPopulation, observations);
+  const selfReport = current?.scores ?? NO_SCORES;
+  const outcome = evaluateTier(ctx.policy, selfReport, current?.validity ?? null, observations, keyPopulation, deteriorated);
   const tier = outcome.tier;
   const observers = outcome.observers;
-  const self = input.current !== null && outcome.self;
-  const disagree = input.current !== null && input.observations.length > 0 && self !== observers.length > 0;
+  const self = current !== null && outcome.self;
+  const disagree = current !== null && observations.length > 0 && self !== observers.length > 0;
   return {
     studentId: input.studentId,
     tier,
@@ -100,8 +105,8 @@ export function fuseStudent(input: FuseInput, ctx: FuseContext): WatchEntry {
     change,
     deteriorated,
     keyPopulation,
-    severity: severityOf(selfReport, input.observations, ctx.instruments),
-    since: input.openCase?.openedAt ?? input.flaggedSince ?? input.current?.submittedAt ?? earliestObservation(input.observations),
+    severity: severityOf(selfReport, observations, ctx.instruments),
+    since: input.openCase?.openedAt ?? input.flaggedSince ?? current?.submittedAt ?? earliestObservation(observations),
     movement: tierMovement(input.previous?.tier ?? null, tier),
     openCase: input.openCase !== null,
     listed: tier !== "none" || input.openCase !== null,
@@ -115,15 +120,16 @@ const NO_CHANGE: Readonly<Record<string, InstrumentChange>> = Object.freeze({});
 const NO_SCORES: Readonly<Record<string, ScoreResult>> = Object.freeze({});
 
 /** The roster's categories and those teachers recorded, once each, sorted. */
-function keyPopulationOf(input: FuseInput): readonly string[] {
+function keyPopulationOf(roster: readonly string[], observations: readonly ObservationEvidence[]): readonly string[] {
   let all: Set<string> | undefined;
-  for (const o of input.observations) {
-    if (o.keyPopulation && o.keyPopulation.length > 0) {
-      all ??= new Set(input.keyPopulation);
-      for (const k of o.keyPopulation) all.add(k);
+  for (let i = 0; i < observations.length; i++) {
+    const recorded = observations[i]!.keyPopulation;
+    if (recorded && recorded.length > 0) {
+      all ??= new Set(roster);
+      for (const k of recorded) all.add(k);
     }
   }
-  return all ? [...all].sort() : input.keyPopulation;
+  return all ? [...all].sort() : roster;
 }
 
 function earliestObservation(observations: readonly ObservationEvidence[]): Date | null {
@@ -181,40 +187,65 @@ export function summarizeObservation(
 /** The teacher checklist item whose options are the key-population categories (七类重点学生). */
 export const KEY_POPULATION_ITEM = "key-population";
 
+/**
+ * The change since the previous wave of each instrument the policy names, scored in both waves, with a
+ * direction and a usable reference (compile-policy.ts `compileChanges`).
+ */
 function changesSince(input: FuseInput, ctx: FuseContext): Readonly<Record<string, InstrumentChange>> {
   if (!input.current || !input.previous) return NO_CHANGE;
-  const out: Record<string, InstrumentChange> = {};
-  for (const id of ctx.policy.change) {
-    const now = input.current.scores[id];
-    const before = input.previous.scores[id];
-    const inst = ctx.instruments.get(id);
-    const ref = ctx.changeReference[id];
-    const direction = inst ? planOf(inst).direction : "none";
-    if (now?.kind !== "scored" || before?.kind !== "scored" || direction === "none") continue;
-    // No usable reference (no SD yet, or a degenerate wave): report no change rather than guess.
-    if (!ref || !(ref.sd > 0) || !(ref.reliability >= 0 && ref.reliability < 1)) continue;
-    const rci = reliableChangeIndex({ before: before.total, after: now.total, sd: ref.sd, reliability: ref.reliability, direction });
-    out[id] =
-      now.percent !== undefined && before.percent !== undefined
-        ? { before: before.total, after: now.total, rci, percentPoints: who5PercentChange(before.percent, now.percent) }
-        : { before: before.total, after: now.total, rci };
-  }
-  return out;
+  return changesFor(ctx.policy)(input.current.scores, input.previous.scores, ctx.instruments, ctx.changeReference);
+}
+
+let lastPolicy: TierPolicy | undefined;
+let lastChanges: CompiledChanges | undefined;
+const compiledChanges = new WeakMap<TierPolicy, CompiledChanges>();
+
+/** The policy's change step compiled, once per policy; the last policy is found without a WeakMap lookup. */
+function changesFor(policy: TierPolicy): CompiledChanges {
+  if (policy === lastPolicy) return lastChanges!;
+  let changes = compiledChanges.get(policy);
+  if (changes === undefined) compiledChanges.set(policy, (changes = compileChanges(policy.change)));
+  lastPolicy = policy;
+  lastChanges = changes;
+  return changes;
 }
 
 function severityOf(selfReport: Readonly<Record<string, ScoreResult>>, observations: readonly ObservationEvidence[], instruments: ReadonlyMap<string, Instrument>): number {
   let severity = 0;
-  for (const id in selfReport) severity = Math.max(severity, severityShare(selfReport[id]!, instruments));
-  for (const o of observations) if (o.score) severity = Math.max(severity, severityShare(o.score, instruments));
+  let k = 0;
+  for (const id in selfReport) severity = Math.max(severity, severityShare(selfReport[id]!, instruments, k++));
+  for (let i = 0; i < observations.length; i++) {
+    const score = observations[i]!.score;
+    if (score) severity = Math.max(severity, severityShare(score, instruments, -1));
+  }
   return severity;
 }
 
-/** How far into its possible range a sum score is, 0-1, with well-being reversed; 0 for anything else. */
-function severityShare(r: ScoreResult, instruments: ReadonlyMap<string, Instrument>): number {
+/**
+ * The plans of the instruments met last at each position of a score record: records list a battery's
+ * instruments in the same order, so the plan is found by one comparison rather than a look-up.
+ */
+const seenInstruments: (Instrument | undefined)[] = [];
+const seenPlans: InstrumentPlan[] = [];
+const SEEN = 16;
+
+/**
+ * How far into its possible range a sum score is, 0-1, with well-being reversed; 0 for anything else.
+ * `k`: the result's position in its score record, or -1.
+ */
+function severityShare(r: ScoreResult, instruments: ReadonlyMap<string, Instrument>, k: number): number {
   if (r.kind !== "scored") return 0;
   const inst = instruments.get(r.instrument);
   if (!inst) return 0;
-  const plan = planOf(inst);
+  let plan: InstrumentPlan;
+  if (k >= 0 && k < SEEN && seenInstruments[k] === inst) plan = seenPlans[k]!;
+  else {
+    plan = planOf(inst);
+    if (k >= 0 && k < SEEN) {
+      seenInstruments[k] = inst;
+      seenPlans[k] = plan;
+    }
+  }
   if (plan.method !== "sum" || plan.direction === "none") return 0;
   const max = plan.maxTotal;
   if (max === 0) return 0;

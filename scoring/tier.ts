@@ -6,12 +6,15 @@
  * response can only add a yellow "re-screen" reason, and critical answers are read from the score
  * results whatever the validity step said.
  *
- * A policy is compiled once (`compiledPolicy`) into uniform nodes that one `switch` evaluates, with its
+ * A policy is compiled once (`compiledPolicy`) to JavaScript (compile-policy.ts), which evaluates every
+ * plain score record, and, for any other evidence, into uniform nodes that one `switch` evaluates, with its
  * rules already in reason order (red first, policy order within a tier). Each evaluation reads every
  * self-report result the policy names once and notes which of the policy's band ids each one is in as one
  * bit, so a band condition on the self-report (most of a policy) is a mask test. Evidence text is only
  * worked out for the rules that matched, and remembered for results that repeat (same total and band).
  */
+import type { CompiledTiers } from "./compile-policy";
+import { compileTierPolicy, CriticalText, Remembered } from "./compile-policy";
 import type { BandMatch, Condition, Tier, TierPolicy } from "./policy";
 import { tierRank } from "./policy";
 import type { ScoreResult } from "./score";
@@ -97,6 +100,17 @@ export function evaluateTier(
   deteriorated: Evidence["deteriorated"],
 ): TierOutcome {
   const c = compiledPolicy(policy);
+  if (c.compiled !== null && plainRecord(selfReport)) {
+    if (observations.length === 0) {
+      c.compiled.plain(selfReport, validity, observations, keyPopulation, deteriorated, NO_OBSERVERS, outcome);
+      outcome.observers = EMPTY;
+    } else {
+      const concerned = concernedObservers(observations, policy);
+      c.compiled.observed(selfReport, validity, observations, keyPopulation, deteriorated, concerned, outcome);
+      outcome.observers = concerned.size === 0 ? EMPTY : [...concerned].map(roleOf);
+    }
+    return outcome;
+  }
   const ctx = c.begin(selfReport, validity, observations, keyPopulation, deteriorated);
   let count = 0;
   let acute = false;
@@ -177,20 +191,10 @@ class Node {
   gt: number | undefined = undefined;
   lt: number | undefined = undefined;
   kids: readonly Node[] = EMPTY;
-  /** describe() texts of results without subscale, by total: most results repeat a few dozen totals. */
-  readonly texts: (Described | undefined)[] = [];
-  /** The last frozen critical list a critical condition explained, and its text. */
-  lastCritical: readonly string[] | undefined = undefined;
-  lastCriticalText = "";
-}
-
-/** A describe() text and what it was made from. */
-interface Described {
-  readonly instrument: string;
-  readonly total: number;
-  readonly percent: number | undefined;
-  readonly band: string | undefined;
-  readonly text: string;
+  /** Band and score conditions: the evidence texts of results. */
+  described: Remembered | undefined = undefined;
+  /** Critical conditions: the evidence texts of critical lists. */
+  critical: CriticalText | undefined = undefined;
 }
 
 interface CompiledRule {
@@ -242,6 +246,8 @@ class CompiledPolicy {
   readonly seenSlots: number[] = [];
   /** Reused by every evaluation, which never calls out to code that could start another one. */
   private readonly context: Context;
+  /** The evaluation compiled to JavaScript (compile-policy.ts), if it compiles. */
+  readonly compiled: CompiledTiers | null;
 
   constructor(policy: TierPolicy) {
     this.policy = policy;
@@ -255,6 +261,7 @@ class CompiledPolicy {
     this.slotOf = new Map(this.instruments.map((id, i) => [id, i]));
     this.inherited = this.instruments.some((id) => id in Object.prototype);
     this.context = new Context(this, this.instruments.length, this.targets.length);
+    this.compiled = compileTierPolicy(policy);
   }
 
   /** The context for a new evaluation of the evidence. */
@@ -331,6 +338,15 @@ const NO_SCORES: Evidence["selfReport"] = Object.freeze({});
 const objectPrototype = Object.prototype;
 
 /**
+ * Whether the record is read as the compiled evaluation reads it: a plain object, and no enumerable property
+ * of Object.prototype that `for…in` would list with its keys.
+ */
+function plainRecord(selfReport: Evidence["selfReport"]): boolean {
+  const proto: unknown = Object.getPrototypeOf(selfReport);
+  return (proto === objectPrototype || proto === null) && !prototypePolluted();
+}
+
+/**
  * Reads `selfReport[id]` for every instrument the policy reads into `self`. The record's own keys are
  * read in one `for…in` pass (the records score.ts makes are plain objects listing a battery's
  * instruments); instruments it lacks read as undefined, or by name when the record is not a plain object.
@@ -384,6 +400,7 @@ function compileCondition(cond: Condition, slots: Map<string, number>, compile: 
     node.slot = slotOf(node.instrument);
     node.subscale = cond.band.subscale || undefined;
     node.bands = cond.band.in;
+    node.described = new Remembered(node.subscale);
   } else if ("score" in cond) {
     node.op = SCORE;
     node.instrument = cond.score.instrument;
@@ -394,11 +411,13 @@ function compileCondition(cond: Condition, slots: Map<string, number>, compile: 
     node.lte = cond.score.lte;
     node.gt = cond.score.gt;
     node.lt = cond.score.lt;
+    node.described = new Remembered(node.subscale);
   } else if ("critical" in cond) {
     node.op = CRITICAL;
     node.instrument = cond.critical.instrument;
     node.slot = slotOf(node.instrument);
     node.item = cond.critical.item;
+    node.critical = new CriticalText(node.instrument, node.item);
   } else if ("flag" in cond) {
     node.op = FLAG;
     node.instrument = cond.flag.instrument;
@@ -459,17 +478,19 @@ function isSelfConcerned(ctx: Context): boolean {
 }
 
 function observersOf(ctx: Context): ReadonlySet<string> {
-  if (!ctx.observers) {
-    const observations = ctx.observations;
-    if (observations.length === 0) return (ctx.observers = NO_OBSERVERS);
-    const ids = new Set<string>();
-    for (let i = 0; i < observations.length; i++) {
-      const obs = observations[i]!;
-      if (observationConcerned(obs, ctx.compiled.policy)) ids.add(`${obs.informant.role}:${obs.informant.id}`);
-    }
-    ctx.observers = ids.size === 0 ? NO_OBSERVERS : ids;
-  }
+  ctx.observers ??= concernedObservers(ctx.observations, ctx.compiled.policy);
   return ctx.observers;
+}
+
+/** The concerned observers, one per person, as "role:id". */
+function concernedObservers(observations: Evidence["observations"], policy: TierPolicy): ReadonlySet<string> {
+  if (observations.length === 0) return NO_OBSERVERS;
+  const ids = new Set<string>();
+  for (let i = 0; i < observations.length; i++) {
+    const obs = observations[i]!;
+    if (observationConcerned(obs, policy)) ids.add(`${obs.informant.role}:${obs.informant.id}`);
+  }
+  return ids.size === 0 ? NO_OBSERVERS : ids;
 }
 
 const NO_OBSERVERS: ReadonlySet<string> = new Set<string>();
@@ -595,28 +616,15 @@ function explain(ctx: Context, node: Node): void {
     case SCORE: {
       // The student's own result first, then the teacher screeners', each only when it satisfies the condition.
       const own = evidence.selfReport[node.instrument];
-      if (own !== undefined && own.kind === "scored" && holds(node, own)) add(describeFor(node, own));
+      if (own !== undefined && own.kind === "scored" && holds(node, own)) add(node.described!.describe(own));
       for (const obs of evidence.observations) {
         const r = obs.instrument === node.instrument ? obs.score : undefined;
-        if (r !== undefined && r.kind === "scored" && holds(node, r)) add(describeFor(node, r));
+        if (r !== undefined && r.kind === "scored" && holds(node, r)) add(node.described!.describe(r));
       }
       return;
     }
     case CRITICAL: {
-      const critical = evidence.selfReport[node.instrument]?.critical ?? EMPTY;
-      // Critical lists from the score step are shared frozen arrays, so the last text is usually the one.
-      if (critical === node.lastCritical) {
-        add(node.lastCriticalText);
-        return;
-      }
-      const hits: string[] = [];
-      for (const id of critical) if (node.item === undefined || id === node.item) hits.push(id);
-      const described = `${node.instrument} critical answer: ${hits.join(", ")}`;
-      if (Object.isFrozen(critical)) {
-        node.lastCritical = critical;
-        node.lastCriticalText = described;
-      }
-      add(described);
+      add(node.critical!.of(evidence.selfReport[node.instrument]?.critical ?? EMPTY));
       return;
     }
     case FLAG:
@@ -653,28 +661,8 @@ function explain(ctx: Context, node: Node): void {
   }
 }
 
-/** describe(result, node.subscale), remembered per node and total for results without a subscale condition. */
-function describeFor(node: Node, r: ScoreResult & { kind: "scored" }): string {
-  const total = r.total;
-  if (node.subscale || !(total >= 0 && total < 256 && (total | 0) === total)) return describe(r, node.subscale);
-  const hit = node.texts[total];
-  if (hit !== undefined && hit.instrument === r.instrument && hit.percent === r.percent && hit.band === r.band) return hit.text;
-  const described = describe(r, undefined);
-  node.texts[total] = { instrument: r.instrument, total, percent: r.percent, band: r.band, text: described };
-  return described;
-}
-
 function bandMatches(result: ScoreResult, match: BandMatch): boolean {
   if (result.kind !== "scored") return false;
   const band = match.subscale ? result.subscales?.[match.subscale]?.band : result.band;
   return band !== undefined && match.in.includes(band);
-}
-
-function describe(result: ScoreResult & { kind: "scored" }, subscale?: string): string {
-  if (subscale) {
-    const sub = result.subscales?.[subscale];
-    return `${result.instrument}.${subscale} ${sub?.total}${sub?.band ? ` (${sub.band})` : ""}`;
-  }
-  const percent = result.percent !== undefined ? `, ${result.percent}%` : "";
-  return `${result.instrument} ${result.total}${percent}${result.band ? ` (${result.band})` : ""}`;
 }
