@@ -138,6 +138,19 @@ describe("the compiled tier evaluation gives what the general evaluator gives", 
     for (const policy of policyList) expect(compileTierPolicy(policy), policy.version).not.toBeNull();
   });
 
+  it("leaves a policy naming an instrument after an Object.prototype member to the general evaluator", () => {
+    const odd = parsePolicy({
+      ...defaultPolicyData,
+      version: "odd-test-v1",
+      rules: [{ id: "odd", tier: "yellow", label: { "zh-CN": "x", en: "x" }, when: { band: { instrument: "constructor", in: ["high"] } } }],
+    });
+    expect(compileTierPolicy(odd)).toBeNull();
+    const scored: ScoreResult = { kind: "scored", instrument: "constructor", total: 9, band: "high", critical: [] };
+    const evidence: Evidence = { selfReport: { constructor: scored }, validity: null, observations: [], keyPopulation: [], deteriorated: [] };
+    expect(assignTier(evidence, odd)).toMatchObject({ tier: "yellow", reasons: [{ rule: "odd", evidence: "constructor 9 (high)" }] });
+    expect(assignTier({ ...evidence, selfReport: {} }, odd).tier).toBe("none");
+  });
+
   it.each(policyList.map((policy) => [policy.version, policy] as const))("assignTier and fuseStudent under %s", (_version, policy: TierPolicy) => {
     const ctx: FuseContext = { policy, instruments, changeReference: {} };
     fc.assert(
