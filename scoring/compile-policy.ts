@@ -348,7 +348,7 @@ function template(parts: readonly string[]): string {
 }
 
 /** How a score result is described in evidence: "phq9 12 (moderate)", "who5 6, 24% (poor)", "srss-ie.e7 10 (high)". */
-export function describe(result: Scored, subscale?: string): string {
+function describe(result: Scored, subscale?: string): string {
   if (subscale) {
     const sub = result.subscales?.[subscale];
     return `${result.instrument}.${subscale} ${sub?.total}${sub?.band ? ` (${sub.band})` : ""}`;
