@@ -100,6 +100,10 @@ async function startCluster(bin: string): Promise<{ url: string; stop: () => voi
     await admin.connect();
     try {
       await admin.query("CREATE ROLE xinqing_test LOGIN CREATEDB");
+      // Test databases are dropped WITH (FORCE), which must terminate every other session in them. An
+      // autovacuum worker there belongs to no login role, and a role that is not a superuser may end it
+      // only with pg_signal_backend (without it, a drop that met one failed a CI run).
+      await admin.query("GRANT pg_signal_backend TO xinqing_test");
       await admin.query("CREATE DATABASE xinqing_test OWNER xinqing_test");
     } finally {
       await admin.end();
