@@ -12,7 +12,7 @@
  * The compiled code gives exactly what the general evaluator gives (same tier, reasons, evidence texts,
  * acuteness, self concern; tests/scoring/compiled-tier.test.ts checks it under every shipped policy); other
  * records, and a policy with values of unexpected types, are left to the general evaluator. Policy data
- * reaches the source only as number literals and `JSON.stringify`d strings.
+ * reaches the source only through source.ts `literal`.
  */
 import type { Instrument } from "../instruments/schema";
 import { reliableChangeIndex, who5PercentChange } from "./change";
@@ -21,6 +21,7 @@ import { planOf } from "./plan";
 import type { Condition, Tier, TierPolicy } from "./policy";
 import { tierRank } from "./policy";
 import type { ScoreResult } from "./score";
+import { literal } from "./source";
 import type { Evidence, TierOutcome } from "./tier";
 
 type Scored = ScoreResult & { kind: "scored" };
@@ -75,7 +76,7 @@ function compileEvaluation(policy: TierPolicy, observed: boolean): CompiledTier 
     const evidence = c.evidence(when);
     if (holds === null || evidence === null) return null;
     tests.push(`const m${k} = ${holds} ? true : false;`, `if (m${k}) count++;`, ...(acute ? [`if (m${k}) acute = true;`] : []));
-    made.push(`if (m${k}) { ${evidence.code} list[k++] = { rule: ${lit(id)}, tier: ${lit(tier)}, evidence: ${evidence.text} }; }`);
+    made.push(`if (m${k}) { ${evidence.code} list[k++] = { rule: ${literal(id)}, tier: ${literal(tier)}, evidence: ${evidence.text} }; }`);
   }
   if (c.failed) return null;
   const slots = [...c.slots.keys()];
@@ -87,7 +88,7 @@ function compileEvaluation(policy: TierPolicy, observed: boolean): CompiledTier 
     `let ${["v", "x", "c", "t", "n", "p", "own", ...slots.map((_id, s) => `s${s}`)].join(", ")};`,
     ...(slots.length === 0
       ? []
-      : ["for (const key in selfReport) {", slots.map((id, s) => `if (key === ${lit(id)}) s${s} = selfReport[key];`).join(" else "), "}"]),
+      : ["for (const key in selfReport) {", slots.map((id, s) => `if (key === ${literal(id)}) s${s} = selfReport[key];`).join(" else "), "}"]),
     ...c.targets.map((target, b) => `const b${b} = ${scored(`s${target.slot}`)} ? ${bandOf(`s${target.slot}`, target.subscale)} : undefined;`),
     `const self = ${self} ? true : false;`,
     "let count = 0, acute = false;",
@@ -109,17 +110,11 @@ function compileEvaluation(policy: TierPolicy, observed: boolean): CompiledTier 
 
 const isTier = (tier: unknown): tier is Exclude<Tier, "none"> => tier === "red" || tier === "orange" || tier === "yellow";
 
-/** A literal of policy data in the source: a number or a JSON string. */
-function lit(v: number | string): string {
-  if (typeof v === "number") return Object.is(v, -0) ? "-0" : String(v);
-  return JSON.stringify(v);
-}
-
 /** Whether the local (a self-report result read from the record) is a scored result, as tier.ts tests it. */
 const scored = (s: string): string => `(typeof ${s} === "object" && ${s} !== null && ${s}.kind === "scored")`;
 
 /** The band of a scored result `r` (or of its subscale), as tier.ts reads it. */
-const bandOf = (r: string, subscale: string | undefined): string => (subscale === undefined ? `${r}.band` : `${r}.subscales?.[${lit(subscale)}]?.band`);
+const bandOf = (r: string, subscale: string | undefined): string => (subscale === undefined ? `${r}.band` : `${r}.subscales?.[${literal(subscale)}]?.band`);
 
 const isString = (v: unknown): v is string => typeof v === "string";
 const optionalString = (v: unknown): v is string | undefined => v === undefined || typeof v === "string";
@@ -168,7 +163,7 @@ class Compiler {
   private onObservations(instrument: string, holds: (r: string) => string): string {
     const name = `observed${this.functions.length}`;
     this.functions.push(
-      `function ${name}(observations) { let v, x; for (let i = 0; i < observations.length; i++) { const obs = observations[i]; const r = obs.score; if (obs.instrument === ${lit(instrument)} && r && ${holds("r")}) return true; } return false; }`,
+      `function ${name}(observations) { let v, x; for (let i = 0; i < observations.length; i++) { const obs = observations[i]; const r = obs.score; if (obs.instrument === ${literal(instrument)} && r && ${holds("r")}) return true; } return false; }`,
     );
     return name;
   }
@@ -195,7 +190,7 @@ class Compiler {
       const { instrument, subscale, in: bands } = cond.band;
       if (!optionalString(subscale) || !Array.isArray(bands) || !bands.every(isString)) return null;
       const b = `b${this.target(this.slot(instrument), subscale || undefined)}`;
-      const own = bands.length === 0 ? "false" : `(${bands.map((band) => `${b} === ${lit(band)}`).join(" || ")})`;
+      const own = bands.length === 0 ? "false" : `(${bands.map((band) => `${b} === ${literal(band)}`).join(" || ")})`;
       return this.observed ? `(${own} || ${this.onObservations(instrument, (r) => bandHolds(cond.band, r))}(observations))` : own;
     }
     if ("score" in cond) {
@@ -209,20 +204,20 @@ class Compiler {
       const { instrument, item } = cond.critical;
       if (!optionalString(item)) return null;
       const s = `s${this.slot(instrument)}`;
-      return `(c = ${s} === null || ${s} === undefined ? undefined : ${s}.critical, c !== undefined && ${item === undefined ? "c.length > 0" : `c.includes(${lit(item)})`})`;
+      return `(c = ${s} === null || ${s} === undefined ? undefined : ${s}.critical, c !== undefined && ${item === undefined ? "c.length > 0" : `c.includes(${literal(item)})`})`;
     }
     if ("flag" in cond) {
       const { instrument, flag } = cond.flag;
       if (!isString(flag)) return null;
       const s = `s${this.slot(instrument)}`;
-      return `(${s}?.kind === "scored" && ${s}.flags !== undefined && ${s}.flags.includes(${lit(flag)}))`;
+      return `(${s}?.kind === "scored" && ${s}.flags !== undefined && ${s}.flags.includes(${literal(flag)}))`;
     }
     const observers = this.observed ? "observers.size" : "0";
     if ("criticalObservation" in cond) return this.observed ? `${this.criticalObserved()}(observations)` : "false";
-    if ("informants" in cond) return informants && typeof cond.informants.gte === "number" ? `((self ? 1 : 0) + ${observers} >= ${lit(cond.informants.gte)})` : null;
-    if ("observers" in cond) return typeof cond.observers.gte === "number" ? `(${observers} >= ${lit(cond.observers.gte)})` : null;
-    if ("keyPopulation" in cond) return typeof cond.keyPopulation.gte === "number" ? `(keyPopulation.length >= ${lit(cond.keyPopulation.gte)})` : null;
-    if ("deteriorated" in cond) return isString(cond.deteriorated.instrument) ? `deteriorated.includes(${lit(cond.deteriorated.instrument)})` : null;
+    if ("informants" in cond) return informants && typeof cond.informants.gte === "number" ? `((self ? 1 : 0) + ${observers} >= ${literal(cond.informants.gte)})` : null;
+    if ("observers" in cond) return typeof cond.observers.gte === "number" ? `(${observers} >= ${literal(cond.observers.gte)})` : null;
+    if ("keyPopulation" in cond) return typeof cond.keyPopulation.gte === "number" ? `(keyPopulation.length >= ${literal(cond.keyPopulation.gte)})` : null;
+    if ("deteriorated" in cond) return isString(cond.deteriorated.instrument) ? `deteriorated.includes(${literal(cond.deteriorated.instrument)})` : null;
     if ("questionable" in cond) return `(validity?.kind === "questionable")`;
     if ("all" in cond) return kids(cond.all, "&&", "true");
     if ("any" in cond) return kids(cond.any, "||", "false");
@@ -255,7 +250,7 @@ class Compiler {
       // The student's own result first (read by name, as tier.ts's explain reads it), then the teacher
       // screeners', each only when it satisfies the condition.
       const holds = (r: string) => (band ? bandHolds(match as Band, r) : scoreHolds(match as Score, r));
-      const key = lit(match.instrument);
+      const key = literal(match.instrument);
       return [
         {
           code: (add) =>
@@ -268,18 +263,18 @@ class Compiler {
       const text = new CriticalText(cond.critical.instrument, cond.critical.item);
       return [{ always: `${this.helper((critical: readonly string[]) => text.of(critical))}(s${this.slot(cond.critical.instrument)}.critical)` }];
     }
-    if ("flag" in cond) return [{ always: lit(`${cond.flag.instrument} ${cond.flag.flag}`) }];
+    if ("flag" in cond) return [{ always: literal(`${cond.flag.instrument} ${cond.flag.flag}`) }];
     if ("criticalObservation" in cond) {
       if (!this.observed) return [];
       return [{ code: (add) => `for (const obs of observations) if (obs.critical.length > 0) { ${add('`${obs.informant.role} ${obs.instrument}: ${obs.critical.join(", ")}`')} }` }];
     }
     if ("informants" in cond) {
-      if (!this.observed) return [{ always: `(self ? ${lit("1 informants concerned: self")} : ${lit("0 informants concerned: ")})` }];
+      if (!this.observed) return [{ always: `(self ? ${literal("1 informants concerned: self")} : ${literal("0 informants concerned: ")})` }];
       return [{ always: `${this.helper(informantsText)}(self, observers)` }];
     }
-    if ("observers" in cond) return [{ always: this.observed ? `${this.helper(observersText)}(observers)` : lit("0 observers concerned: ") }];
+    if ("observers" in cond) return [{ always: this.observed ? `${this.helper(observersText)}(observers)` : literal("0 observers concerned: ") }];
     if ("keyPopulation" in cond) return [{ always: '`key population: ${keyPopulation.join(", ")}`' }];
-    if ("deteriorated" in cond) return [{ always: lit(`${cond.deteriorated.instrument} reliably worse than last wave`) }];
+    if ("deteriorated" in cond) return [{ always: literal(`${cond.deteriorated.instrument} reliably worse than last wave`) }];
     if ("questionable" in cond) return [{ code: (add) => `for (const r of validity.reasons) { ${add("`${r.code}: ${r.evidence}`")} }` }];
     if ("all" in cond) {
       const list = cond.all.map((kid) => this.parts(kid));
@@ -306,27 +301,28 @@ function joinParts(parts: readonly Part[], add: (expr: string) => string): strin
 
 /** Whether a band condition holds for the result `r` (an object): tier.ts's `holds`. */
 function bandHolds(match: Band, r: string): string {
-  const bands = match.in.map((band) => `x === ${lit(band)}`).join(" || ");
+  const bands = match.in.map((band) => `x === ${literal(band)}`).join(" || ");
   return `(${r}.kind === "scored" && (x = ${bandOf(r, match.subscale || undefined)}, x !== undefined && (${bands || "false"})))`;
 }
 
 /** Whether a score condition holds for the result `r` (an object): tier.ts's `holds`. */
 function scoreHolds(match: Score, r: string): string {
-  const value = match.subscale ? `${r}.subscales?.[${lit(match.subscale)}]?.total` : match.field === "percent" ? `${r}.percent` : `${r}.total`;
+  const value = match.subscale ? `${r}.subscales?.[${literal(match.subscale)}]?.total` : match.field === "percent" ? `${r}.percent` : `${r}.total`;
   const { gte, lte, gt, lt } = match;
-  const bounds = ([[gte, ">="], [lte, "<="], [gt, ">"], [lt, "<"]] as const).flatMap(([bound, op]) => (bound === undefined ? [] : [` && v ${op} ${lit(bound)}`]));
+  const bounds = ([[gte, ">="], [lte, "<="], [gt, ">"], [lt, "<"]] as const).flatMap(([bound, op]) => (bound === undefined ? [] : [` && v ${op} ${literal(bound)}`]));
   return `(${r}.kind === "scored" && (v = ${value}, v !== undefined${bounds.join("")}))`;
 }
 
-const roleOf = (id: string): string => id.slice(0, id.indexOf(":"));
+/** The role of a concerned observer ("role:id"). */
+export const roleOf = (id: string): string => id.slice(0, id.indexOf(":"));
 
 /** The evidence of an informants condition: "2 informants concerned: self, peer". */
-function informantsText(self: boolean, observers: ReadonlySet<string>): string {
+export function informantsText(self: boolean, observers: ReadonlySet<string>): string {
   return `${observers.size + (self ? 1 : 0)} informants concerned: ${self ? (observers.size === 0 ? "self" : `self, ${roles(observers)}`) : roles(observers)}`;
 }
 
 /** The evidence of an observers condition: "1 observers concerned: peer". */
-function observersText(observers: ReadonlySet<string>): string {
+export function observersText(observers: ReadonlySet<string>): string {
   return `${observers.size} observers concerned: ${roles(observers)}`;
 }
 
@@ -432,7 +428,7 @@ export type CompiledChanges = (
 export function compileChanges(ids: readonly string[]): CompiledChanges {
   const memos = ids.map(() => new Changes());
   const steps = ids.map((id, k) => {
-    const key = lit(id);
+    const key = literal(id);
     return [
       `n = now[${key}]; b = before[${key}];`,
       `if (n?.kind === "scored" && b?.kind === "scored") {`,

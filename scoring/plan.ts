@@ -20,6 +20,7 @@
 import type { Instrument, Item, OptionValue } from "../instruments/schema";
 import { numericOptions } from "../instruments/schema";
 import type { AnswerValue, ScoreProblem, ScoreResult } from "./score";
+import { literal } from "./source";
 
 /** Item types, as small integers for the hot loops. */
 const SINGLE = 0;
@@ -345,7 +346,7 @@ export function loadAnswers(plan: InstrumentPlan, given: unknown): number {
 }
 
 /** Whether `for…in` over `given` lists own keys only, and a key it does not list is not inherited either. */
-function plainPrototype(given: unknown): boolean {
+export function plainPrototype(given: unknown): boolean {
   const proto: unknown = Object.getPrototypeOf(given);
   return (proto === objectPrototype || proto === null) && !prototypePolluted();
 }
@@ -535,12 +536,11 @@ function isOption(p: ItemPlan, value: unknown): boolean {
  * unless it is an item id, it is one key too many; if it is, reading the item by name finds it, as the
  * general read does for such objects.
  *
- * Instrument data reaches the source only as number literals and `JSON.stringify`d strings. Returns null
+ * Instrument data reaches the source only through source.ts `literal`. Returns null
  * for a plan with an item the reader does not know (whole numbers, lists, scored string options or text,
  * text with critical or attention answers, ids Object.prototype has).
  */
 function compileReader(plan: InstrumentPlan): InstrumentPlan["read"] | null {
-  const lit = (v: unknown): string => (typeof v === "number" ? (Object.is(v, -0) ? "-0" : String(v)) : JSON.stringify(v));
   const bail = "return general(plan, given);";
   const body: string[] = [];
   const later: string[] = [];
@@ -553,13 +553,13 @@ function compileReader(plan: InstrumentPlan): InstrumentPlan["read"] | null {
     const v = `v${slot}`;
     const whenGiven: string[] = ["present++;"];
     if (numbered) {
-      whenGiven.push(`const i = ${v} - ${lit(p.low)};`, `if (!(i >= 0 && i < ${p.table!.length} && (i | 0) === i)) ${bail}`, `const points = T${slot}[i];`);
+      whenGiven.push(`const i = ${v} - ${literal(p.low)};`, `if (!(i >= 0 && i < ${p.table!.length} && (i | 0) === i)) ${bail}`, `const points = T${slot}[i];`);
       whenGiven.push(`if (points === ${NOT_AN_OPTION}) ${bail}`, "answered++;");
       if (p.scored) whenGiven.push("total += points;");
       if (p.criticalBit !== 0) whenGiven.push(`criticalMask |= C${slot}[i];`);
-      if (p.rated) whenGiven.push(`atMin = atMin && ${v} === ${lit(p.min)};`, `atMax = atMax && ${v} === ${lit(p.max)};`);
+      if (p.rated) whenGiven.push(`atMin = atMin && ${v} === ${literal(p.min)};`, `atMax = atMax && ${v} === ${literal(p.max)};`);
     } else if (named) {
-      whenGiven.push("let o = 0;", p.options.map((o, i) => `if (${v} === ${lit(o)}) o = ${i};`).join(" else ") + ` else ${bail}`, "answered++;");
+      whenGiven.push("let o = 0;", p.options.map((o, i) => `if (${v} === ${literal(o)}) o = ${i};`).join(" else ") + ` else ${bail}`, "answered++;");
       if (p.criticalBit !== 0) whenGiven.push(`criticalMask |= C${slot}[o];`);
     } else {
       // Free text counts as no answer for the speed check; an empty text is blank.
@@ -568,7 +568,7 @@ function compileReader(plan: InstrumentPlan): InstrumentPlan["read"] | null {
     const whenBlank: string[] = [];
     if (p.rated) whenBlank.push("atMin = atMax = false;");
     if (p.attention !== undefined) {
-      whenGiven.push(`if (${v} !== ${lit(p.attention)}) attentionFailed = true;`);
+      whenGiven.push(`if (${v} !== ${literal(p.attention)}) attentionFailed = true;`);
       whenBlank.push("attentionFailed = true;");
     }
     const blank = text ? `(${v} === undefined || ${v} === "")` : `${v} === undefined`;
@@ -577,7 +577,7 @@ function compileReader(plan: InstrumentPlan): InstrumentPlan["read"] | null {
       whenBlank.push(bail);
     } else if (p.required) later.push(`if (shownAt(plan, items[${slot}])) { if (${blank}) ${bail} required++; }`);
     const test = numbered ? `typeof ${v} === "number"` : `typeof ${v} === "string"`;
-    body.push(`const ${v} = given[${lit(p.id)}];`, `vals[${slot}] = ${v};`, `if (${test}) { ${whenGiven.join(" ")} } else if (${v} !== undefined) ${bail} else { ${whenBlank.join(" ")} }`);
+    body.push(`const ${v} = given[${literal(p.id)}];`, `vals[${slot}] = ${v};`, `if (${test}) { ${whenGiven.join(" ")} } else if (${v} !== undefined) ${bail} else { ${whenBlank.join(" ")} }`);
   }
   const tables = plan.items.map((p) => p.table);
   const bits = plan.items.map((p) => p.criticalBits);

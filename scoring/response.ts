@@ -9,6 +9,7 @@
 import type { Instrument } from "../instruments/schema";
 import type { InstrumentPlan } from "./plan";
 import { planOf } from "./plan";
+import { literal } from "./source";
 import type { Answers, ScoreOptions, ScoreResult } from "./score";
 import { isAnswersObject, NO_ANSWERS, scoreRead, wrongTypeResult } from "./score";
 import type { PageTiming, ValidityParams, ValidityResult } from "./validity";
@@ -57,15 +58,15 @@ type BatteryScorer = (answers: Readonly<Record<string, Answers | undefined>>, op
 
 /**
  * Compiles the battery's scorer. Reading each instrument's answers and storing its result by name, in
- * straight-line code, spares a lookup by computed key at each step; instrument ids reach the source only as
- * `JSON.stringify`d strings.
+ * straight-line code, spares a lookup by computed key at each step; instrument ids reach the source only
+ * through source.ts `literal`.
  */
 function compileScorer(instruments: readonly Instrument[]): BatteryScorer {
   const plans = instruments.map(planOf);
   const steps: string[] = [];
   const fields: string[] = [];
   plans.forEach((plan, i) => {
-    const id = JSON.stringify(plan.id);
+    const id = literal(plan.id);
     // Each plan's reader is called from a place of its own, which sees that one function only.
     steps.push(`given = answers[${id}];`, `R${i}(P${i}, given);`);
     if (plan.method !== "none") {

@@ -14,7 +14,8 @@
  * worked out for the rules that matched, and remembered for results that repeat (same total and band).
  */
 import type { CompiledTiers } from "./compile-policy";
-import { compileTierPolicy, CriticalText, Remembered } from "./compile-policy";
+import { compileTierPolicy, CriticalText, informantsText, observersText, Remembered, roleOf } from "./compile-policy";
+import { plainPrototype } from "./plan";
 import type { BandMatch, Condition, Tier, TierPolicy } from "./policy";
 import { tierRank } from "./policy";
 import type { ScoreResult } from "./score";
@@ -100,7 +101,8 @@ export function evaluateTier(
   deteriorated: Evidence["deteriorated"],
 ): TierOutcome {
   const c = compiledPolicy(policy);
-  if (c.compiled !== null && plainRecord(selfReport)) {
+  // The compiled evaluation reads a plain record with `for…in`, as readSelfReport does.
+  if (c.compiled !== null && plainPrototype(selfReport)) {
     if (observations.length === 0) {
       c.compiled.plain(selfReport, validity, observations, keyPopulation, deteriorated, NO_OBSERVERS, outcome);
       outcome.observers = EMPTY;
@@ -335,16 +337,6 @@ function bandBit(target: BandTarget, own: unknown): number {
 }
 
 const NO_SCORES: Evidence["selfReport"] = Object.freeze({});
-const objectPrototype = Object.prototype;
-
-/**
- * Whether the record is read as the compiled evaluation reads it: a plain object, and no enumerable property
- * of Object.prototype that `for…in` would list with its keys.
- */
-function plainRecord(selfReport: Evidence["selfReport"]): boolean {
-  const proto: unknown = Object.getPrototypeOf(selfReport);
-  return (proto === objectPrototype || proto === null) && !prototypePolluted();
-}
 
 /**
  * Reads `selfReport[id]` for every instrument the policy reads into `self`. The record's own keys are
@@ -353,8 +345,7 @@ function plainRecord(selfReport: Evidence["selfReport"]): boolean {
  */
 function readSelfReport(c: CompiledPolicy, self: unknown[], selfReport: Evidence["selfReport"]): void {
   const ids = c.instruments;
-  const proto: unknown = Object.getPrototypeOf(selfReport);
-  if ((proto !== objectPrototype && proto !== null) || c.inherited || prototypePolluted()) {
+  if (!plainPrototype(selfReport) || c.inherited) {
     for (let i = 0; i < ids.length; i++) self[i] = selfReport[ids[i]!];
     return;
   }
@@ -374,14 +365,6 @@ function readSelfReport(c: CompiledPolicy, self: unknown[], selfReport: Evidence
     k += 1;
     if (slot >= 0) self[slot] = selfReport[key];
   }
-}
-
-const nothing: Readonly<Record<string, never>> = Object.freeze({});
-
-/** Whether some code made a property of Object.prototype enumerable. */
-function prototypePolluted(): boolean {
-  for (const _ in nothing) return true;
-  return false;
 }
 
 function compileCondition(cond: Condition, slots: Map<string, number>, compile: (cond: Condition) => Node): Node {
@@ -495,7 +478,6 @@ function concernedObservers(observations: Evidence["observations"], policy: Tier
 
 const NO_OBSERVERS: ReadonlySet<string> = new Set<string>();
 
-const roleOf = (id: string): string => id.slice(0, id.indexOf(":"));
 
 /** Whether the condition holds for the evaluation's evidence. Allocates nothing. */
 function test(ctx: Context, node: Node): boolean {
@@ -633,13 +615,11 @@ function explain(ctx: Context, node: Node): void {
     case CRITICAL_OBSERVATION:
       for (const obs of evidence.observations) if (obs.critical.length > 0) add(`${obs.informant.role} ${obs.instrument}: ${obs.critical.join(", ")}`);
       return;
-    case INFORMANTS: {
-      const who = [...(isSelfConcerned(ctx) ? ["self"] : []), ...[...observersOf(ctx)].map(roleOf)];
-      add(`${who.length} informants concerned: ${who.join(", ")}`);
+    case INFORMANTS:
+      add(informantsText(isSelfConcerned(ctx), observersOf(ctx)));
       return;
-    }
     case OBSERVERS:
-      add(`${observersOf(ctx).size} observers concerned: ${[...observersOf(ctx)].map(roleOf).join(", ")}`);
+      add(observersText(observersOf(ctx)));
       return;
     case KEY_POPULATION:
       add(`key population: ${evidence.keyPopulation.join(", ")}`);

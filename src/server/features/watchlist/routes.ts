@@ -64,7 +64,6 @@ export const watchlistRoutes: FastifyPluginAsync<{ deps: Deps }> = async (plain,
     return { schoolId: row.school_id, classId: row.class_id };
   }
 
-
   app.get("/api/schools/:id/watchlist", { schema: { params: SchoolParams, querystring: WatchlistQuery, response: { 200: WatchlistReply } } }, async (request) => {
     const actor = requireStaff(request);
     const schoolId = request.params.id;
