@@ -9,8 +9,8 @@
  * lookups) cost far more than the arithmetic. A plan numbers the items (slots), turns option values into
  * point tables (reverse keys applied) and item references (showIf, subscales, ASQ questions) into slot
  * numbers, so the per-response work is one loop over small arrays. Plans hold no answers between calls:
- * every read overwrites the slots and facts, and each step uses them before it returns (nothing here
- * calls out to code that could start another read).
+ * every read overwrites the facts and, unless it gives a shared result, the slots, and each step uses them
+ * before it returns (nothing here calls out to code that could start another read).
  *
  * Well-formed answers (a plain object, every key an item, every value an option, nothing required left
  * blank) are read by a reader compiled from the plan (`compileReader`): most of a wave's responses are
@@ -160,14 +160,23 @@ export class InstrumentPlan {
   readonly maxTotal: number;
   /** Totals 0 … totals - 1 are the ones a result can be shared for (score.ts `commonResult`). */
   readonly totals: number;
-  /** Shared frozen results by total, critical mask and flag mask (score.ts `commonResult`). */
+  /**
+   * Whether results are shared (score.ts `commonResult`): the plan has at most 8 critical items and 8
+   * flags, and few enough totals, critical lists and flag lists (`commonIndex`).
+   */
+  readonly sharesResults: boolean;
+  /** Shared frozen results by `commonIndex`. */
   readonly common: (ScoreResult | undefined)[] = [];
   /** The bits of the flags raised by the answers just scored (set by score.ts `flagsOf`; 0 for a plan without flags). */
   flagMask = 0;
-  /** The answers of the last read, by slot. */
+  /** The answers of the last read, by slot (not kept by a compiled reader that returns a shared result). */
   readonly vals: unknown[];
-  /** `readAnswers` for this plan: its compiled reader (`compileReader`), or the general read when it has none. */
-  readonly read: (plan: InstrumentPlan, given: unknown) => void;
+  /**
+   * `readAnswers` for this plan: its compiled reader (`compileReader`), or the general read when it has
+   * none. A compiled reader also returns the answers' score result when it is a shared one already made
+   * (score.ts `commonResult`), and undefined otherwise.
+   */
+  readonly read: (plan: InstrumentPlan, given: unknown) => ScoreResult | undefined;
   /** Whether `read` is a compiled reader. */
   readonly compiled: boolean;
   /** `seen[slot] === stamp` when the last read found the item as an own enumerable key. */
@@ -237,6 +246,8 @@ export class InstrumentPlan {
     this.maxTotal = inst.items.filter((it) => it.scored).reduce((sum, it) => sum + Math.max(0, ...numericOptions(inst, it)), 0);
     // An ASQ total counts positive answers, one per item at most.
     this.totals = (scoring.method === "asq" ? inst.items.length : this.maxTotal) + 1;
+    const lists = this.criticalLists.length * this.flagLists.length;
+    this.sharesResults = lists > 0 && this.totals * lists <= MAX_COMMON;
     this.vals = new Array<unknown>(this.items.length).fill(undefined);
     this.seen = new Array<number>(this.items.length).fill(0);
     const reader = compileReader(this);
@@ -244,6 +255,22 @@ export class InstrumentPlan {
     this.compiled = reader !== null;
   }
 }
+
+/** Shared results kept per plan at most (a plan's totals × critical lists × flag lists beyond this are not kept). */
+const MAX_COMMON = 4096;
+
+/**
+ * Where the shared result of a total (a whole number, 0 ≤ total < `plan.totals`), critical mask and flag
+ * mask is kept in `plan.common`, for a plan that `sharesResults`. The compiled reader works out the same
+ * index in its source.
+ */
+export function commonIndex(plan: InstrumentPlan, total: number, criticalMask: number, flagMask: number): number {
+  return (total * plan.criticalLists.length + criticalMask) * plan.flagLists.length + flagMask;
+}
+
+/** ASQ toolkit: "yes", and for youth a refusal, count as positive. */
+const ASQ_POSITIVE: readonly string[] = ["yes", "refused"];
+export const isAsqPositive = (value: unknown): boolean => value === ASQ_POSITIVE[0] || value === ASQ_POSITIVE[1];
 
 interface SubscalePlan {
   readonly id: string;
@@ -394,14 +421,16 @@ export function pointsOf(p: ItemPlan, value: number): number {
  * Reads `given` into the plan (`loadAnswers`) and works out its facts in one pass over the items, in item
  * order: whether every own value is acceptable, the total, the critical items, what the validity checks
  * count, and the missing items. The score and validity steps read these instead of walking the items again.
- * Well-formed answers are read by the plan's compiled reader, everything else by the loops below.
+ * Well-formed answers are read by the plan's compiled reader, everything else by the loops below. Returns
+ * the answers' score result when the compiled reader found it already made (shared); then the slots are
+ * not loaded, and the answers' result is that one.
  */
-export function readAnswers(plan: InstrumentPlan, given: unknown): void {
-  plan.read(plan, given);
+export function readAnswers(plan: InstrumentPlan, given: unknown): ScoreResult | undefined {
+  return plan.read(plan, given);
 }
 
-/** `readAnswers` by the loops below, for any answers. */
-function readGeneral(plan: InstrumentPlan, given: unknown): void {
+/** `readAnswers` by the loops below, for any answers (it never returns a result). */
+function readGeneral(plan: InstrumentPlan, given: unknown): undefined {
   plan.unknown = loadAnswers(plan, given);
   const { vals, seen, stamp, items } = plan;
   let valuesOk = true;
@@ -482,6 +511,7 @@ function readGeneral(plan: InstrumentPlan, given: unknown): void {
   plan.required = required;
   plan.missing = missing;
   plan.scoredMissing = scoredMissing;
+  return undefined;
 }
 
 const MAX_TEXT = 10_000;
@@ -575,9 +605,9 @@ function compileReader(plan: InstrumentPlan): InstrumentPlan["read"] | null {
     if (p.requiredAlways === 1) {
       whenGiven.push(text ? `if (${v} === "") ${bail} required++;` : "required++;");
       whenBlank.push(bail);
-    } else if (p.required) later.push(`if (shownAt(plan, items[${slot}])) { if (${blank}) ${bail} required++; }`);
+    } else if (p.required) later.push(`if (${shown(p)}) { if (${blank}) ${bail} required++; }`);
     const test = numbered ? `typeof ${v} === "number"` : `typeof ${v} === "string"`;
-    body.push(`const ${v} = given[${literal(p.id)}];`, `vals[${slot}] = ${v};`, `if (${test}) { ${whenGiven.join(" ")} } else if (${v} !== undefined) ${bail} else { ${whenBlank.join(" ")} }`);
+    body.push(`const ${v} = given[${literal(p.id)}];`, `if (${test}) { ${whenGiven.join(" ")} } else if (${v} !== undefined) ${bail} else { ${whenBlank.join(" ")} }`);
   }
   const tables = plan.items.map((p) => p.table);
   const bits = plan.items.map((p) => p.criticalBits);
@@ -588,7 +618,6 @@ function compileReader(plan: InstrumentPlan): InstrumentPlan["read"] | null {
     `if (typeof given !== "object" || given === null) ${bail}`,
     "const proto = getPrototypeOf(given);",
     `if (proto !== objectPrototype && proto !== null) ${bail}`,
-    "const vals = plan.vals, items = plan.items;",
     "let total = 0, answered = 0, criticalMask = 0, atMin = true, atMax = true, attentionFailed = false, required = 0, present = 0;",
     ...body,
     ...later,
@@ -598,8 +627,51 @@ function compileReader(plan: InstrumentPlan): InstrumentPlan["read"] | null {
     "plan.unknown = 0; plan.valuesOk = true; plan.total = total; plan.answered = answered; plan.criticalMask = criticalMask;",
     `plan.side = ${plan.rated.length === 0 ? NONE : `atMax ? ${MAX} : atMin ? ${MIN} : ${NONE}`};`,
     "plan.attentionFailed = attentionFailed; plan.required = required; plan.missing = undefined; plan.scoredMissing = undefined;",
+    ...sharedResult(plan),
+    "const vals = plan.vals;",
+    ...plan.items.map((_p, slot) => `vals[${slot}] = v${slot};`),
+    "return undefined;",
     "};",
   ].join("\n");
-  const read = new Function("tables", "bits", "general", "shownAt", "getPrototypeOf", "objectPrototype", source);
-  return read(tables, bits, readGeneral, shownAt, Object.getPrototypeOf, objectPrototype) as InstrumentPlan["read"];
+  const read = new Function("tables", "bits", "common", "general", "getPrototypeOf", "objectPrototype", source);
+  return read(tables, bits, plan.common, readGeneral, Object.getPrototypeOf, objectPrototype) as InstrumentPlan["read"];
+}
+
+/**
+ * `shownAt` as an expression of the reader's locals, which hold only numbers, strings and undefined when
+ * it is evaluated (anything else has gone to the general read), so comparing with `===` is what
+ * `matchesAny` does.
+ */
+function shown(p: ItemPlan): string {
+  const refs = Array.from(p.showIf ?? [], (slot) => slot).filter((slot) => slot >= 0);
+  const tests = refs.flatMap((slot) => p.showIfAnyIn.map((value) => `v${slot} === ${literal(value)}`));
+  return p.showIf === null ? "true" : tests.length === 0 ? "false" : `(${tests.join(" || ")})`;
+}
+
+/**
+ * The end of a compiled reader: the shared result of well-formed answers, when score.ts has made it, for
+ * the results score.ts shares (`commonResult`). Those are a function of the total, the critical items and,
+ * for WHO-5, the flags raised (the band and percentage are functions of the total), so the reader finds
+ * the result by `commonIndex` from what it has just worked out: a sum scale without subscales (its flags
+ * raised by the answers read), or an ASQ screen without an acute answer (its total the positive answers).
+ * Anything else, or a result not made yet, falls through: the reader then keeps the answers in `vals` and
+ * returns undefined, and the result is scored from the facts and the answers.
+ */
+function sharedResult(plan: InstrumentPlan): string[] {
+  const found = (total: string, flagMask: string) =>
+    `if (${total} >= 0 && ${total} < ${plan.totals}) { const hit = common[(${total} * ${plan.criticalLists.length} + criticalMask) * ${plan.flagLists.length} + ${flagMask}]; if (hit !== undefined) return hit; }`;
+  const positive = (v: string) => `(${ASQ_POSITIVE.map((answer) => `${v} === ${literal(answer)}`).join(" || ")})`;
+  if (!plan.sharesResults) return [];
+  if (plan.method === "sum" && plan.subscales.length === 0) {
+    const raised = plan.flags.flatMap((flag, f) =>
+      Array.from(plan.scored, (slot) => `if (${flag.anyItemIn.map((value) => `v${slot} === ${literal(value)}`).join(" || ") || "false"}) flagMask |= ${1 << f};`),
+    );
+    return ["let flagMask = 0;", ...raised, found("total", "flagMask")];
+  }
+  if (plan.method === "asq") {
+    const screened = Array.from(plan.asqScreen, (slot) => (slot < 0 ? "" : `if (${positive(`v${slot}`)}) screened++;`));
+    const acuity = plan.asqAcuity < 0 ? "false" : positive(`v${plan.asqAcuity}`);
+    return [`if (!${acuity}) {`, "let screened = 0;", ...screened, found("screened", "0"), "}"];
+  }
+  return [];
 }

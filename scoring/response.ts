@@ -68,9 +68,10 @@ function compileScorer(instruments: readonly Instrument[]): BatteryScorer {
   plans.forEach((plan, i) => {
     const id = literal(plan.id);
     // Each plan's reader is called from a place of its own, which sees that one function only.
-    steps.push(`given = answers[${id}];`, `R${i}(P${i}, given);`);
-    if (plan.method !== "none") {
-      steps.push(`const r${i} = scoreGiven(instruments[${i}], P${i}, given, options);`);
+    // The reader gives the shared result of well-formed answers when there is one; the rest are scored here.
+    if (plan.method === "none") steps.push(`given = answers[${id}];`, `R${i}(P${i}, given);`);
+    else {
+      steps.push(`given = answers[${id}];`, `const r${i} = R${i}(P${i}, given) ?? scoreGiven(instruments[${i}], P${i}, given, options);`);
       fields.push(`${id}: r${i}`);
     }
     steps.push(`tallyRead(${i}, P${i}, given);`);

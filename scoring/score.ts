@@ -11,7 +11,7 @@
  */
 import type { Instrument, Item, OptionValue, SchoolLevel } from "../instruments/schema";
 import type { InstrumentPlan } from "./plan";
-import { isBlank, loadAnswers, matchesAny, planOf, pointsOf, readAnswers, valueProblem } from "./plan";
+import { commonIndex, isAsqPositive, isBlank, loadAnswers, matchesAny, planOf, pointsOf, readAnswers, valueProblem } from "./plan";
 
 /** What a respondent gave for one item: an option value, several (multi), free text, or nothing. */
 export type AnswerValue = OptionValue | readonly OptionValue[] | null;
@@ -68,8 +68,7 @@ export interface ScoreOptions {
 export function scoreInstrument(inst: Instrument, answers: Answers, options: ScoreOptions = NO_OPTIONS): ScoreResult {
   if (!isAnswersObject(answers)) return wrongTypeResult(inst);
   const plan = planOf(inst);
-  readAnswers(plan, answers);
-  return scoreRead(plan, answers, options);
+  return readAnswers(plan, answers) ?? scoreRead(plan, answers, options);
 }
 
 /**
@@ -266,11 +265,6 @@ function scoreSubscales(plan: InstrumentPlan, options: ScoreOptions): Record<str
  * question 5 "yes" after four "no" answers is acute with the note "inconsistent", and a refusal of
  * question 5 is acute with the note "acuity-refused".
  */
-/** ASQ toolkit: "yes", and for youth a refusal, count as positive. */
-function isAsqPositive(value: unknown): boolean {
-  return value === "yes" || value === "refused";
-}
-
 function scoreAsq(plan: InstrumentPlan, critical: readonly string[]): ScoreResult {
   const { vals, asqScreen } = plan;
   const acuity = plan.asqAcuity >= 0 ? vals[plan.asqAcuity] : undefined;
@@ -294,9 +288,6 @@ function scoreAsq(plan: InstrumentPlan, critical: readonly string[]): ScoreResul
   return commonResult(plan, total, screenPositive ? bands[1]! : bands[0]!, critical, EMPTY);
 }
 
-/** Interned results kept per plan at most (a plan's totals × critical lists × flag lists beyond this are not kept). */
-const MAX_COMMON = 4096;
-
 /**
  * The most common result: a total in a band, with its critical items, and for a scale with a percentage
  * score (WHO-5) the percentage and flags. Results are read-only data, so one frozen object serves every
@@ -306,12 +297,8 @@ const MAX_COMMON = 4096;
  * just read (`criticalOf`, `flagsOf`: frozen lists by bit mask).
  */
 function commonResult(plan: InstrumentPlan, total: number, band: string, critical: readonly string[], flags: readonly string[]): ScoreResult {
-  // Lists are kept by mask for up to 8 critical items and 8 flags (0 lists: more than that).
-  const criticalLists = plan.criticalLists.length;
-  const flagLists = plan.flagLists.length;
-  const kept =
-    total >= 0 && total < plan.totals && (total | 0) === total && plan.criticalMask < criticalLists && flagLists > 0 && plan.totals * criticalLists * flagLists <= MAX_COMMON;
-  const index = kept ? (total * criticalLists + plan.criticalMask) * flagLists + plan.flagMask : -1;
+  const kept = plan.sharesResults && total >= 0 && total < plan.totals && (total | 0) === total;
+  const index = kept ? commonIndex(plan, total, plan.criticalMask, plan.flagMask) : -1;
   if (index >= 0) {
     const hit = plan.common[index];
     if (hit !== undefined) return hit;

@@ -300,6 +300,20 @@ describe("the compiled scoring path gives what the reference gives", () => {
     );
   });
 
+  it("scores an acute ASQ whose acuity answer is not a critical one as the reference does (its result is never a shared one)", () => {
+    // A compiled ASQ reader finds the shared result of a non-acute screen by its positive answers and
+    // critical items; with question 5 not critical, an acute screen has the same of both as a non-acute one.
+    const asq = byId("asq");
+    const acuity = asq.scoring.method === "asq" ? asq.scoring.acuity : "";
+    const quiet = defineInstrument({ ...asq, id: "asq-quiet", items: asq.items.map((item) => (item.id === acuity ? { ...item, critical: undefined } : item)) });
+    expect(planOf(quiet).compiled).toBe(true);
+    for (const q5 of ["no", "yes", "refused", "no", "yes"]) {
+      const given = { q1: "yes", q2: "no", q3: "no", q4: "no", [acuity]: q5 };
+      same(scoreInstrument(quiet, given), reference.scoreInstrument(quiet, given));
+      same(scoreResponse([quiet], { "asq-quiet": given }, [], policyList[0]!.validity).scores, reference.scoreBattery([quiet], { "asq-quiet": given }));
+    }
+  });
+
   it("scores batteries that share a first instrument, list one twice or come as new lists each time, as the reference does", () => {
     const [phq9, gad7, who5, asq] = ["phq9", "gad7", "who5", "asq"].map(byId) as [Instrument, Instrument, Instrument, Instrument];
     const batteries = [[phq9, gad7], [phq9, who5, asq], [phq9, gad7, phq9], [asq], [], [phq9, gad7]];
