@@ -411,44 +411,55 @@ export class CriticalText {
 /**
  * fuse.ts's change since the previous wave for the policy's instruments: for each one scored in both
  * waves, with a direction and a usable reference (SD > 0, 0 ≤ reliability < 1), the reliable change index,
- * and the WHO-5 percentage-point change where both waves have a percentage.
+ * and the WHO-5 percentage-point change where both waves have a percentage. Sets `outcome.change` to the
+ * changes by instrument id and `outcome.deteriorated` to the ids of those reliably worse, in the same order.
  */
 export type CompiledChanges = (
   now: Readonly<Record<string, ScoreResult>>,
   before: Readonly<Record<string, ScoreResult>>,
   instruments: ReadonlyMap<string, Instrument>,
   reference: FuseContext["changeReference"],
-) => Record<string, InstrumentChange>;
+  outcome: ChangeOutcome,
+) => void;
+
+export interface ChangeOutcome {
+  change: Record<string, InstrumentChange>;
+  deteriorated: readonly string[];
+}
 
 /**
- * Compiles the change step for the policy's `change` list (instrument ids), one straight block per
- * instrument that reads its results and reference by name. Without a usable reference (no SD yet, or a
- * degenerate wave) an instrument reports no change rather than a guess.
+ * Compiles the change step for the policy's `change` list (instrument ids; an id listed twice counts
+ * once), one straight block per instrument that reads its results and reference by name. Without a usable
+ * reference (no SD yet, or a degenerate wave) an instrument reports no change rather than a guess.
  */
 export function compileChanges(ids: readonly string[]): CompiledChanges {
-  const memos = ids.map(() => new Changes());
-  const steps = ids.map((id, k) => {
+  const unique = [...new Set(ids)];
+  const memos = unique.map(() => new Changes());
+  const steps = unique.map((id, k) => {
     const key = literal(id);
     return [
       `n = now[${key}]; b = before[${key}];`,
       `if (n?.kind === "scored" && b?.kind === "scored") {`,
       `inst = instruments.get(${key}); ref = reference[${key}];`,
-      `if (inst && ref && ref.sd > 0 && ref.reliability >= 0 && ref.reliability < 1) { d = planOf(inst).direction; if (d !== "none") out[${key}] = M${k}.of(b, n, ref.sd, ref.reliability, d); }`,
+      `if (inst && ref && ref.sd > 0 && ref.reliability >= 0 && ref.reliability < 1) { d = planOf(inst).direction; if (d !== "none") {`,
+      `c = M${k}.of(b, n, ref.sd, ref.reliability, d); out[${key}] = c;`,
+      `if (c.rci.direction === "deteriorated") worse = worse.length === 0 ? [${key}] : [...worse, ${key}];`,
+      "} }",
       "}",
     ].join(" ");
   });
   const source = [
     '"use strict";',
     ...memos.map((_m, k) => `const M${k} = memos[${k}];`),
-    "return function changes(now, before, instruments, reference) {",
+    "return function changes(now, before, instruments, reference, outcome) {",
     "const out = {};",
-    "let n, b, inst, ref, d;",
+    "let n, b, inst, ref, d, c, worse = EMPTY;",
     ...steps,
-    "return out;",
+    "outcome.change = out; outcome.deteriorated = worse;",
     "};",
   ].join("\n");
   // The source is built above with policy data as literals only.
-  return new Function("planOf", "memos", source)(planOf, memos) as CompiledChanges;
+  return new Function("planOf", "memos", "EMPTY", source)(planOf, memos, EMPTY) as CompiledChanges;
 }
 
 /** Totals below this (in both waves) have their change remembered. */

@@ -9,7 +9,7 @@
 import type { Instrument } from "../instruments/schema";
 import type { ReliableChange } from "./change";
 import { tierMovement } from "./change";
-import type { CompiledChanges } from "./compile-policy";
+import type { ChangeOutcome, CompiledChanges } from "./compile-policy";
 import { compileChanges } from "./compile-policy";
 import type { Tier, TierPolicy } from "./policy";
 import type { InstrumentPlan } from "./plan";
@@ -84,9 +84,8 @@ export interface WatchEntry {
 export function fuseStudent(input: FuseInput, ctx: FuseContext): WatchEntry {
   const current = input.current;
   const observations = input.observations;
-  const change = changesSince(input, ctx);
-  let deteriorated: readonly string[] = EMPTY;
-  if (change !== NO_CHANGE) for (const id in change) if (change[id]!.rci.direction === "deteriorated") deteriorated = [...deteriorated, id];
+  changesSince(input, ctx);
+  const { change, deteriorated } = changed;
   const keyPopulation = keyPopulationOf(input.keyPopulation, observations);
   const selfReport = current?.scores ?? NO_SCORES;
   const outcome = evaluateTier(ctx.policy, selfReport, current?.validity ?? null, observations, keyPopulation, deteriorated);
@@ -187,13 +186,18 @@ export function summarizeObservation(
 /** The teacher checklist item whose options are the key-population categories (七类重点学生). */
 export const KEY_POPULATION_ITEM = "key-population";
 
+/** What `changesSince` sets (fuseStudent reads it right after). */
+const changed: ChangeOutcome = { change: NO_CHANGE, deteriorated: EMPTY };
+
 /**
- * The change since the previous wave of each instrument the policy names, scored in both waves, with a
- * direction and a usable reference (compile-policy.ts `compileChanges`).
+ * Sets `changed` to the change since the previous wave of each instrument the policy names, scored in both
+ * waves, with a direction and a usable reference, and those reliably worse (compile-policy.ts `compileChanges`).
  */
-function changesSince(input: FuseInput, ctx: FuseContext): Readonly<Record<string, InstrumentChange>> {
-  if (!input.current || !input.previous) return NO_CHANGE;
-  return changesFor(ctx.policy)(input.current.scores, input.previous.scores, ctx.instruments, ctx.changeReference);
+function changesSince(input: FuseInput, ctx: FuseContext): void {
+  if (!input.current || !input.previous) {
+    changed.change = NO_CHANGE;
+    changed.deteriorated = EMPTY;
+  } else changesFor(ctx.policy)(input.current.scores, input.previous.scores, ctx.instruments, ctx.changeReference, changed);
 }
 
 let lastPolicy: TierPolicy | undefined;

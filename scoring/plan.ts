@@ -583,10 +583,13 @@ function compileReader(plan: InstrumentPlan): InstrumentPlan["read"] | null {
     const v = `v${slot}`;
     const whenGiven: string[] = ["present++;"];
     if (numbered) {
-      whenGiven.push(`const i = ${v} - ${literal(p.low)};`, `if (!(i >= 0 && i < ${p.table!.length} && (i | 0) === i)) ${bail}`, `const points = T${slot}[i];`);
-      whenGiven.push(`if (points === ${NOT_AN_OPTION}) ${bail}`, "answered++;");
-      if (p.scored) whenGiven.push("total += points;");
-      if (p.criticalBit !== 0) whenGiven.push(`criticalMask |= C${slot}[i];`);
+      whenGiven.push(`const i = ${v} - ${literal(p.low)};`, `if (!(i >= 0 && i < ${p.table!.length} && (i | 0) === i)) ${bail}`);
+      // Options 0, 1, 2, 3 (or reverse-keyed) need no table: their points are a line through the index.
+      const line = straightLine(p.table!);
+      if (line === null) whenGiven.push(`const points = T${slot}[i];`, `if (points === ${NOT_AN_OPTION}) ${bail}`);
+      whenGiven.push("answered++;");
+      if (p.scored) whenGiven.push(line === null ? "total += points;" : `total += ${literal(line.at)} + ${literal(line.step)} * i;`);
+      if (p.criticalBit !== 0) whenGiven.push(criticalRange(p) ?? `criticalMask |= C${slot}[i];`);
       if (p.rated) whenGiven.push(`atMin = atMin && ${v} === ${literal(p.min)};`, `atMax = atMax && ${v} === ${literal(p.max)};`);
     } else if (named) {
       whenGiven.push("let o = 0;", p.options.map((o, i) => `if (${v} === ${literal(o)}) o = ${i};`).join(" else ") + ` else ${bail}`, "answered++;");
@@ -635,6 +638,21 @@ function compileReader(plan: InstrumentPlan): InstrumentPlan["read"] | null {
   ].join("\n");
   const read = new Function("tables", "bits", "common", "general", "getPrototypeOf", "objectPrototype", source);
   return read(tables, bits, plan.common, readGeneral, Object.getPrototypeOf, objectPrototype) as InstrumentPlan["read"];
+}
+
+/** The point table's entries as `at + step × index`, or null when they are not on one line (or not all options). */
+function straightLine(table: Int32Array): { at: number; step: number } | null {
+  const at = table[0]!;
+  const step = table.length > 1 ? table[1]! - at : 0;
+  return table.every((points, i) => points !== NOT_AN_OPTION && points === at + step * i) ? { at, step } : null;
+}
+
+/** A numbered item's critical answers as one test of the table index, when they are a range of it. */
+function criticalRange(p: ItemPlan): string | null {
+  const critical = p.criticalBits.flatMap((bit, i) => (bit !== 0 ? [i] : []));
+  const first = critical[0];
+  if (first === undefined || critical.some((i, k) => i !== first + k)) return null;
+  return `if (i >= ${first} && i <= ${critical[critical.length - 1]}) criticalMask |= ${p.criticalBit};`;
 }
 
 /**

@@ -13,7 +13,7 @@ import { literal } from "./source";
 import type { Answers, ScoreOptions, ScoreResult } from "./score";
 import { isAnswersObject, NO_ANSWERS, scoreRead, wrongTypeResult } from "./score";
 import type { PageTiming, ValidityParams, ValidityResult } from "./validity";
-import { startTally, tallyRead, tallyResult } from "./validity";
+import { startTally, tallyRead, tallyResult, uniqueIds } from "./validity";
 
 /** What `scoreResponse` gives: the scores by instrument id and the validity of the response. */
 export interface ResponseResult {
@@ -39,8 +39,9 @@ export function scoreResponse(
   options: ScoreOptions = NO_OPTIONS,
 ): ResponseResult {
   startTally();
-  const scores = scorerOf(instruments)(answers, options);
-  return { scores, validity: tallyResult(instruments, answers, pages, params) };
+  const battery = batteryOf(instruments);
+  const scores = battery.scorer(answers, options);
+  return { scores, validity: tallyResult(instruments, answers, pages, params, battery.unique) };
 }
 
 /** Scores one instrument's answers just read into its plan; a missing or null answers object is all blank. */
@@ -81,10 +82,17 @@ function compileScorer(instruments: readonly Instrument[]): BatteryScorer {
   return new Function("plans", "instruments", "scoreGiven", "tallyRead", source)(plans, instruments.slice(), scoreGiven, tallyRead) as BatteryScorer;
 }
 
-/** Compiled scorers by the battery's first instrument (a district has a handful of batteries). */
-const scorers = new WeakMap<Instrument, { readonly instruments: readonly Instrument[]; readonly scorer: BatteryScorer }[]>();
-const NO_INSTRUMENTS: BatteryScorer = () => ({});
-let last: { readonly instruments: readonly Instrument[]; readonly scorer: BatteryScorer } | undefined;
+/** A battery's instruments, its compiled scorer, and whether no two instruments have the same id. */
+interface Battery {
+  readonly instruments: readonly Instrument[];
+  readonly scorer: BatteryScorer;
+  readonly unique: boolean;
+}
+
+/** Compiled batteries by their first instrument (a district has a handful of batteries). */
+const batteries = new WeakMap<Instrument, Battery[]>();
+const NO_INSTRUMENTS: Battery = { instruments: [], scorer: () => ({}), unique: true };
+let last: Battery | undefined;
 
 /** Whether two lists hold the same instruments (the same objects) in the same order. */
 function sameInstruments(a: readonly Instrument[], b: readonly Instrument[]): boolean {
@@ -93,15 +101,15 @@ function sameInstruments(a: readonly Instrument[], b: readonly Instrument[]): bo
   return true;
 }
 
-/** The battery's compiled scorer, compiled on first use; callers may pass a new list for the same battery each time. */
-function scorerOf(instruments: readonly Instrument[]): BatteryScorer {
+/** The battery, its scorer compiled on first use; callers may pass a new list for the same battery each time. */
+function batteryOf(instruments: readonly Instrument[]): Battery {
   if (instruments.length === 0) return NO_INSTRUMENTS;
-  if (last !== undefined && sameInstruments(last.instruments, instruments)) return last.scorer;
+  if (last !== undefined && sameInstruments(last.instruments, instruments)) return last;
   const first = instruments[0]!;
-  let known = scorers.get(first);
-  if (known === undefined) scorers.set(first, (known = []));
+  let known = batteries.get(first);
+  if (known === undefined) batteries.set(first, (known = []));
   let found = known.find((k) => sameInstruments(k.instruments, instruments));
-  if (found === undefined) known.push((found = { instruments: instruments.slice(), scorer: compileScorer(instruments) }));
+  if (found === undefined) known.push((found = { instruments: instruments.slice(), scorer: compileScorer(instruments), unique: uniqueIds(instruments) }));
   last = found;
-  return found.scorer;
+  return found;
 }

@@ -53,7 +53,13 @@ export function checkValidity(
     readAnswers(plan, given);
     tallyRead(i, plan, given);
   }
-  return tallyResult(instruments, answers, pages, params);
+  return tallyResult(instruments, answers, pages, params, uniqueIds(instruments));
+}
+
+/** Whether no two of the instruments have the same id. Internal to scoring/. */
+export function uniqueIds(instruments: readonly Instrument[]): boolean {
+  for (let i = 1; i < instruments.length; i++) for (let j = 0; j < i; j++) if (instruments[i]!.id === instruments[j]!.id) return false;
+  return true;
 }
 
 /**
@@ -97,15 +103,19 @@ export function tallyRead(index: number, plan: InstrumentPlan, given: Answers | 
   if (given && direction !== "none" && plan.side !== NONE) tally.sides |= direction === "wellbeing" ? plan.side : plan.side << 2;
 }
 
-/** The validity result of the tallied response. Internal to scoring/. */
+/**
+ * The validity result of the tallied response; `unique`: no two of the instruments have the same id
+ * (`uniqueIds`). Internal to scoring/.
+ */
 export function tallyResult(
   instruments: readonly Instrument[],
   answers: Readonly<Record<string, Answers | undefined>>,
   pages: readonly PageTiming[],
   params: ValidityParams,
+  unique: boolean,
 ): ValidityResult {
   let reasons: ValidityReason[] | undefined;
-  const speed = secondsPerItem(instruments, pages);
+  const speed = secondsPerItem(instruments.length, pages, unique);
   if (speed !== undefined && speed < params.minSecondsPerItem) {
     (reasons ??= []).push({ code: "too-fast", evidence: `${speed.toFixed(1)} s per item (minimum ${params.minSecondsPerItem} s)` });
   }
@@ -127,14 +137,17 @@ const VALID: ValidityResult = Object.freeze({ kind: "valid" });
 
 /**
  * Average seconds per answered choice item over the timed pages, or undefined when nothing was timed.
- * Reads the ids and answered counts just tallied in `idAt` and `answeredAt`.
+ * Reads the ids and answered counts of the `count` instruments just tallied in `idAt` and `answeredAt`.
+ * Pages usually come in the battery's order: when the ids are `unique`, the instrument at the page's own
+ * position is the only one it can be.
  */
-function secondsPerItem(instruments: readonly Instrument[], pages: readonly PageTiming[]): number | undefined {
+function secondsPerItem(count: number, pages: readonly PageTiming[], unique: boolean): number | undefined {
   let ms = 0;
   let items = 0;
   for (let i = 0; i < pages.length; i++) {
     const page = pages[i]!;
-    const at = indexOf(instruments.length, page.instrument);
+    const id = page.instrument;
+    const at = unique && i < count && idAt[i] === id ? i : indexOf(count, id);
     if (at < 0 || !(page.endedAt >= page.startedAt)) continue;
     const answered = answeredAt[at]!;
     if (answered === 0) continue;

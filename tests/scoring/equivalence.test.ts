@@ -281,7 +281,28 @@ describe("the compiled scoring path gives what the reference gives", () => {
       ],
     });
     expect(planOf(compiled).compiled).toBe(true);
-    const forms = [gappy, large, compiled];
+    // Well-formed answers but for one value in a gap between options (1, 3 and 8: not options).
+    for (const gap of [1, 3, 8]) {
+      const given = { a: gap, b: 0, c: 0, d: 2, g: "x", t: "ok" };
+      expect(scoreInstrument(compiled, given)).toMatchObject({ kind: "invalid", problems: [{ code: "out-of-range", item: "a" }] });
+      same(scoreInstrument(compiled, given), reference.scoreInstrument(compiled, given));
+    }
+    // Options 0-3, one item reverse-keyed: points on a line (no point table), critical answers a range.
+    const reversed = defineInstrument({
+      ...base,
+      id: "reversed",
+      direction: "wellbeing",
+      options: opts([0, 1, 2, 3]),
+      items: [
+        { id: "a", type: "single", text: text("a") },
+        { id: "b", type: "single", text: text("b"), reverse: true, critical: { anyOf: [0, 1] } },
+        { id: "c", type: "single", text: text("c"), critical: { anyOf: [3] } },
+      ],
+      subscales: [],
+      scoring: { method: "sum", missing: { allowed: 0, beyond: "incomplete" }, bands: [{ id: "all", min: 0, max: 9, label: text("all") }] },
+    });
+    expect(planOf(reversed).compiled).toBe(true);
+    const forms = [gappy, large, compiled, reversed];
     fc.assert(
       fc.property(batteryAnswers(forms), pagesFor(forms), (answers, pages) => {
         for (const inst of forms) {
@@ -316,12 +337,16 @@ describe("the compiled scoring path gives what the reference gives", () => {
 
   it("scores batteries that share a first instrument, list one twice or come as new lists each time, as the reference does", () => {
     const [phq9, gad7, who5, asq] = ["phq9", "gad7", "who5", "asq"].map(byId) as [Instrument, Instrument, Instrument, Instrument];
-    const batteries = [[phq9, gad7], [phq9, who5, asq], [phq9, gad7, phq9], [asq], [], [phq9, gad7]];
+    // Another instrument under PHQ-9's id: the speed check counts a page's answers on the first instrument with its id.
+    const otherPhq9 = defineInstrument({ ...gad7, id: "phq9" });
+    const batteries = [[phq9, gad7], [phq9, who5, asq], [phq9, gad7, phq9], [asq], [], [phq9, gad7], [phq9, gad7, otherPhq9], [otherPhq9, phq9]];
     fc.assert(
-      fc.property(fc.constantFrom(...batteries.keys()), batteryAnswers([phq9, gad7, who5, asq]), (b, answers) => {
+      fc.property(fc.constantFrom(...batteries.keys()), batteryAnswers([phq9, gad7, who5, asq]), fc.array(fc.integer({ min: 0, max: 200_000 }), { maxLength: 5 }), (b, answers, lengths) => {
         const forms = [...batteries[b]!];
         const params = policyList[0]!.validity;
-        same(scoreResponse(forms, answers, [], params), { scores: reference.scoreBattery(forms, answers), validity: reference.checkValidity(forms, answers, [], params) });
+        // One page per instrument in the battery's order (the usual case), as many as there are lengths.
+        const pages = lengths.slice(0, forms.length).map((length, i) => ({ instrument: forms[i]!.id, startedAt: 0, endedAt: length }));
+        same(scoreResponse(forms, answers, pages, params), { scores: reference.scoreBattery(forms, answers), validity: reference.checkValidity(forms, answers, pages, params) });
       }),
       { numRuns: 300 },
     );
