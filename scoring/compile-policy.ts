@@ -17,7 +17,6 @@
 import type { Instrument } from "../instruments/schema";
 import { reliableChangeIndex, who5PercentChange } from "./change";
 import type { FuseContext, InstrumentChange } from "./fuse";
-import { planOf } from "./plan";
 import type { Condition, Tier, TierPolicy } from "./policy";
 import { tierRank } from "./policy";
 import type { ScoreResult } from "./score";
@@ -204,7 +203,7 @@ class Compiler {
       const { instrument, item } = cond.critical;
       if (!optionalString(item)) return null;
       const s = `s${this.slot(instrument)}`;
-      return `(c = ${s} === null || ${s} === undefined ? undefined : ${s}.critical, c !== undefined && ${item === undefined ? "c.length > 0" : `c.includes(${literal(item)})`})`;
+      return `(c = ${s} === null || ${s} === undefined ? undefined : ${s}.critical, c !== undefined && c.length > 0${item === undefined ? "" : ` && c.includes(${literal(item)})`})`;
     }
     if ("flag" in cond) {
       const { instrument, flag } = cond.flag;
@@ -217,7 +216,7 @@ class Compiler {
     if ("informants" in cond) return informants && typeof cond.informants.gte === "number" ? `((self ? 1 : 0) + ${observers} >= ${literal(cond.informants.gte)})` : null;
     if ("observers" in cond) return typeof cond.observers.gte === "number" ? `(${observers} >= ${literal(cond.observers.gte)})` : null;
     if ("keyPopulation" in cond) return typeof cond.keyPopulation.gte === "number" ? `(keyPopulation.length >= ${literal(cond.keyPopulation.gte)})` : null;
-    if ("deteriorated" in cond) return isString(cond.deteriorated.instrument) ? `deteriorated.includes(${literal(cond.deteriorated.instrument)})` : null;
+    if ("deteriorated" in cond) return isString(cond.deteriorated.instrument) ? `(deteriorated.length > 0 && deteriorated.includes(${literal(cond.deteriorated.instrument)}))` : null;
     if ("questionable" in cond) return `(validity?.kind === "questionable")`;
     if ("all" in cond) return kids(cond.all, "&&", "true");
     if ("any" in cond) return kids(cond.any, "||", "false");
@@ -441,7 +440,7 @@ export function compileChanges(ids: readonly string[]): CompiledChanges {
       `n = now[${key}]; b = before[${key}];`,
       `if (n?.kind === "scored" && b?.kind === "scored") {`,
       `inst = instruments.get(${key}); ref = reference[${key}];`,
-      `if (inst && ref && ref.sd > 0 && ref.reliability >= 0 && ref.reliability < 1) { d = planOf(inst).direction; if (d !== "none") {`,
+      `if (inst && ref && ref.sd > 0 && ref.reliability >= 0 && ref.reliability < 1) { d = inst.direction; if (d !== "none") {`,
       `c = M${k}.of(b, n, ref.sd, ref.reliability, d); out[${key}] = c;`,
       `if (c.rci.direction === "deteriorated") worse = worse.length === 0 ? [${key}] : [...worse, ${key}];`,
       "} }",
@@ -459,7 +458,7 @@ export function compileChanges(ids: readonly string[]): CompiledChanges {
     "};",
   ].join("\n");
   // The source is built above with policy data as literals only.
-  return new Function("planOf", "memos", "EMPTY", source)(planOf, memos, EMPTY) as CompiledChanges;
+  return new Function("memos", "EMPTY", source)(memos, EMPTY) as CompiledChanges;
 }
 
 /** Totals below this (in both waves) have their change remembered. */

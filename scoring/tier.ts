@@ -529,7 +529,7 @@ function leaf(ctx: Context, node: Node): boolean {
     case CRITICAL: {
       const own = ctx.self[node.slot] as ScoreResult | null | undefined;
       const critical = own === null || own === undefined ? undefined : own.critical;
-      return critical !== undefined && (node.item === undefined ? critical.length > 0 : critical.includes(node.item));
+      return critical !== undefined && critical.length > 0 && (node.item === undefined || critical.includes(node.item));
     }
     case FLAG: {
       const r = ctx.self[node.slot] as ScoreResult | null | undefined;
