@@ -10,9 +10,9 @@
  * Before timing, both baselines are checked to compute exactly the pipeline's totals.
  *
  * Each run is timed by the wall clock and by the process's CPU time (all its threads, garbage collection
- * included). The machine this runs on is often shared: the CPU time of a run barely moves when other
- * processes compete for the cores, the wall time does, so ratios are given from both and the best of
- * three runs is the one with the least CPU time.
+ * included). The machine this runs on is often shared and its speed drifts by tens of percent within a
+ * minute, so the three are timed in interleaved rounds and each ratio is the median of the rounds' own
+ * ratios, from CPU time and from wall time.
  */
 import { Model } from "survey-core";
 import { batteryFor } from "../instruments/batteries";
@@ -157,7 +157,6 @@ function time(fn: () => number): Timing {
   const used = process.cpuUsage(cpu);
   return { ms, cpuMs: (used.user + used.system) / 1000, check };
 }
-const best = (fn: () => number) => [time(fn), time(fn), time(fn)].sort((a, b) => a.cpuMs - b.cpuMs)[0]!;
 
 // The baselines compute what the pipeline computes: the bare loop's sums and SurveyJS's calculated values
 // are the pipeline's totals for every response they are timed on.
@@ -177,29 +176,44 @@ pool.forEach((r, i) => {
   }
 });
 
-// Warm up every path, then measure; the best of three runs of each is reported.
+// Warm up every path, then measure in interleaved rounds: a round times the pipeline, the bare loop and
+// survey-core one after the other, so a change in the machine's speed moves all three of a round alike.
+// The ratios are worked out per round; the medians are reported.
+const ROUNDS = 5;
 runPipeline(20_000);
 runBareLoop(20_000);
-const pipeline = best(() => runPipeline(RESPONSES));
-const bare = best(() => runBareLoop(RESPONSES));
-const surveyRun = best(() => {
+const runSurvey = () => {
   let check = 0;
   for (const data of datas) {
     survey.model.data = data;
     for (const name of survey.names) check += survey.model.getVariable(name) as number;
   }
   return check;
-});
+};
+const rounds = Array.from({ length: ROUNDS }, () => ({ pipeline: time(() => runPipeline(RESPONSES)), bare: time(() => runBareLoop(RESPONSES)), survey: time(runSurvey) }));
 
 const fmt = (x: number) => Math.round(x).toLocaleString("en-US");
-const line = (name: string, n: number, t: Timing) =>
-  `  ${name} ${fmt((n / t.ms) * 1000)} responses/s (${fmt(n)} in ${t.ms.toFixed(0)} ms wall, ${t.cpuMs.toFixed(0)} ms CPU)`;
-/** Time per response of `a` over time per response of `b`. */
-const ratio = (a: Timing, an: number, b: Timing, bn: number, key: "ms" | "cpuMs") => a[key] / an / (b[key] / bn);
+const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+type Kind = "pipeline" | "bare" | "survey";
+const per: Record<Kind, number> = { pipeline: RESPONSES, bare: RESPONSES, survey: SURVEY_RESPONSES };
+/** Median wall-clock and CPU milliseconds of one kind of run. */
+const typical = (kind: Kind): Timing => ({ ms: median(rounds.map((r) => r[kind].ms)), cpuMs: median(rounds.map((r) => r[kind].cpuMs)), check: rounds[0]![kind].check });
+const line = (name: string, kind: Kind) => {
+  const t = typical(kind);
+  return `  ${name} ${fmt((per[kind] / t.ms) * 1000)} responses/s (${fmt(per[kind])} in ${t.ms.toFixed(0)} ms wall, ${t.cpuMs.toFixed(0)} ms CPU; medians of ${ROUNDS} rounds)`;
+};
+/** The median over the rounds of the time per response of `a` over that of `b`, and the rounds' own ratios. */
+const ratio = (a: Kind, b: Kind, key: "ms" | "cpuMs") => {
+  const each = rounds.map((r) => r[a][key] / per[a] / (r[b][key] / per[b]));
+  return { median: median(each), each };
+};
 console.log(`scoring: ${fmt(RESPONSES)} secondary batteries (${forms.map((f) => f.id).join(", ")}), ${fmt(POOL)} distinct responses reused`);
-console.log(line("pipeline (score + validity + tier + fuse):", RESPONSES, pipeline));
-console.log(line("bare loop summing the same items:         ", RESPONSES, bare));
-console.log(line("survey-core expressions, one reused Model:", SURVEY_RESPONSES, surveyRun));
-const both = (f: (key: "ms" | "cpuMs") => number, digits: number) => `${f("cpuMs").toFixed(digits)}× by CPU time, ${f("ms").toFixed(digits)}× by wall time`;
-console.log(`  ratio pipeline time / bare loop time: ${both((key) => ratio(pipeline, RESPONSES, bare, RESPONSES, key), 1)} (target ≤ 10×)`);
-console.log(`  ratio pipeline speed / survey-core speed: ${both((key) => ratio(surveyRun, SURVEY_RESPONSES, pipeline, RESPONSES, key), 0)} (target ≥ 1,000×)`);
+console.log(line("pipeline (score + validity + tier + fuse):", "pipeline"));
+console.log(line("bare loop summing the same items:         ", "bare"));
+console.log(line("survey-core expressions, one reused Model:", "survey"));
+const both = (a: Kind, b: Kind, digits: number) => {
+  const [cpu, wall] = [ratio(a, b, "cpuMs"), ratio(a, b, "ms")];
+  return `${cpu.median.toFixed(digits)}× by CPU time, ${wall.median.toFixed(digits)}× by wall time (rounds by CPU time: ${cpu.each.map((x) => x.toFixed(digits)).join(", ")})`;
+};
+console.log(`  ratio pipeline time / bare loop time: ${both("pipeline", "bare", 1)}; target ≤ 10×`);
+console.log(`  ratio pipeline speed / survey-core speed: ${both("survey", "pipeline", 0)}; target ≥ 1,000×`);
