@@ -188,6 +188,7 @@ function failedAttention(instruments: readonly Instrument[], answers: Readonly<R
   const failed: string[] = [];
   for (const inst of instruments) {
     const plan = planOf(inst);
+    if (plan.attention.length === 0) continue;
     loadAnswers(plan, answers[inst.id]);
     for (const slot of plan.attention) {
       const given = plan.vals[slot];
