@@ -6,7 +6,7 @@
 import type { Page } from "playwright-core";
 import { describe, expect, it } from "vitest";
 import { newStudentContext, chromiumForTests, useChromiumLab } from "./harness";
-import { answerPage, axeFindings, calm, enterCode, expectAccessible, nextPage, pageTitle } from "./steps";
+import { answerPage, axeFindings, calm, enterCode, expectAccessible, nextAnsweredPage, nextPage, pageTitle } from "./steps";
 
 const executablePath = chromiumForTests();
 
@@ -49,10 +49,11 @@ describe.skipIf(!executablePath)("the student's page for assistive technology", 
         await expect.poll(() => page.locator(".sd-question__erbox").first().isVisible()).toBe(true);
         await expectAccessible(page, "survey page 1 with unanswered-question messages");
       }
-      await answerPage(page, { ...calm, grid: { ...calm.grid, asq__grid: ["yes", "no", "no", "no"] } });
+      const choices = { ...calm, grid: { ...calm.grid, asq__grid: ["yes", "no", "no", "no"] } };
+      await answerPage(page, choices);
       await expectAccessible(page, `survey page ${pageNo} (${title}), answered`);
       if (await page.locator(".sd-navigation__complete-btn").isVisible()) break;
-      await nextPage(page);
+      await nextAnsweredPage(page, choices);
       pageNo += 1;
     }
     expect(pageNo).toBeGreaterThanOrEqual(4);

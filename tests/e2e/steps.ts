@@ -75,25 +75,31 @@ export async function typeCode(page: Page, code: string): Promise<void> {
   await page.getByRole("button", { name: "下一步" }).click();
 }
 
-/**
- * Answers pages until the last one (which it answers but does not submit). When "next" shows a validation
- * message instead of the next page (a question a click revealed after the page was counted, on a slow
- * machine), it answers the page again, as a student would, and presses "next" once more.
- */
+/** Answers pages until the last one (which it answers but does not submit). */
 export async function answerToLastPage(page: Page, choices: Choices, timeout = 10_000): Promise<void> {
-  const errors = page.locator(".sd-question__erbox");
   for (;;) {
     await answerPage(page, choices);
     if (await page.locator(".sd-navigation__complete-btn").isVisible()) return;
-    const before = await pageTitle(page).textContent();
-    for (let attempt = 1; ; attempt++) {
-      await page.locator(".sd-navigation__next-btn").click();
-      const moved = async () => (await pageTitle(page).textContent()) !== before;
-      await expect.poll(async () => (await moved()) || (await errors.first().isVisible()), { timeout }).toBe(true);
-      if (await moved()) break;
-      if (attempt === 3) throw new Error(`page "${before}" keeps its validation messages: ${(await errors.allTextContents()).join(" | ")}`);
-      await answerPage(page, choices);
-    }
+    await nextAnsweredPage(page, choices, timeout);
+  }
+}
+
+/**
+ * Presses "next" on a page `answerPage` has answered and waits for the next page's title. When "next"
+ * shows a validation message instead (a question a click revealed after the page was counted, on a slow
+ * machine: ASQ question 5), it answers the page again, as a student would, and presses "next" once more;
+ * after three tries it fails, naming the messages.
+ */
+export async function nextAnsweredPage(page: Page, choices: Choices, timeout = 10_000): Promise<void> {
+  const errors = page.locator(".sd-question__erbox");
+  const before = await pageTitle(page).textContent();
+  const moved = async () => (await pageTitle(page).textContent()) !== before;
+  for (let attempt = 1; ; attempt++) {
+    await page.locator(".sd-navigation__next-btn").click();
+    await expect.poll(async () => (await moved()) || (await errors.first().isVisible()), { timeout }).toBe(true);
+    if (await moved()) return;
+    if (attempt === 3) throw new Error(`page "${before}" keeps its validation messages: ${(await errors.allTextContents()).join(" | ")}`);
+    await answerPage(page, choices);
   }
 }
 
