@@ -270,7 +270,7 @@ export function commonIndex(plan: InstrumentPlan, total: number, criticalMask: n
 
 /** ASQ toolkit: "yes", and for youth a refusal, count as positive. */
 const ASQ_POSITIVE: readonly string[] = ["yes", "refused"];
-export const isAsqPositive = (value: unknown): boolean => value === ASQ_POSITIVE[0] || value === ASQ_POSITIVE[1];
+export const isAsqPositive = (value: unknown): boolean => typeof value === "string" && ASQ_POSITIVE.includes(value);
 
 interface SubscalePlan {
   readonly id: string;
@@ -661,7 +661,7 @@ function criticalRange(p: ItemPlan): string | null {
  * `matchesAny` does.
  */
 function shown(p: ItemPlan): string {
-  const refs = Array.from(p.showIf ?? [], (slot) => slot).filter((slot) => slot >= 0);
+  const refs = [...(p.showIf ?? [])].filter((slot) => slot >= 0);
   const tests = refs.flatMap((slot) => p.showIfAnyIn.map((value) => `v${slot} === ${literal(value)}`));
   return p.showIf === null ? "true" : tests.length === 0 ? "false" : `(${tests.join(" || ")})`;
 }
