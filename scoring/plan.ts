@@ -574,6 +574,14 @@ function compileReader(plan: InstrumentPlan): InstrumentPlan["read"] | null {
   const bail = "return general(plan, given);";
   const body: string[] = [];
   const later: string[] = [];
+  // What every well-formed answers object has: a required, always-shown item is given (or the read bails),
+  // so its key, its answer and its "required" are counted here, once, rather than at each read.
+  let present = 0;
+  let answered = 0;
+  let required = 0;
+  // Straight-lining: the rated items' table indexes are added up; all at the lowest option is a sum of 0,
+  // all at the highest is the sum of their highest indexes.
+  let highest = 0;
   for (let slot = 0; slot < plan.items.length; slot++) {
     const p = plan.items[slot]!;
     const numbered = p.type === SINGLE && p.table !== null;
@@ -581,36 +589,46 @@ function compileReader(plan: InstrumentPlan): InstrumentPlan["read"] | null {
     const text = p.type === TEXT && !p.scored && p.criticalBit === 0 && p.attention === undefined;
     if ((!numbered && !named && !text) || p.inherited) return null;
     const v = `v${slot}`;
-    const whenGiven: string[] = ["present++;"];
+    // A required, always-shown item is counted above; the read bails when it is blank.
+    const always = p.requiredAlways === 1;
+    if (always) {
+      present++;
+      required++;
+      if (!text) answered++;
+    }
+    const whenGiven: string[] = always ? [] : ["present++;"];
+    const answer = always ? [] : ["answered++;"];
     if (numbered) {
       whenGiven.push(`const i = ${v} - ${literal(p.low)};`, `if (!(i >= 0 && i < ${p.table!.length} && (i | 0) === i)) ${bail}`);
       // Options 0, 1, 2, 3 (or reverse-keyed) need no table: their points are a line through the index.
       const line = straightLine(p.table!);
       if (line === null) whenGiven.push(`const points = T${slot}[i];`, `if (points === ${NOT_AN_OPTION}) ${bail}`);
-      whenGiven.push("answered++;");
+      whenGiven.push(...answer);
       if (p.scored) whenGiven.push(line === null ? "total += points;" : `total += ${literal(line.at)} + ${literal(line.step)} * i;`);
       if (p.criticalBit !== 0) whenGiven.push(criticalRange(p) ?? `criticalMask |= C${slot}[i];`);
-      if (p.rated) whenGiven.push(`atMin = atMin && ${v} === ${literal(p.min)};`, `atMax = atMax && ${v} === ${literal(p.max)};`);
+      // The table runs from the lowest option (index 0) to the highest (its last index).
+      if (p.rated) {
+        whenGiven.push("ratedSum += i;");
+        highest += p.table!.length - 1;
+      }
     } else if (named) {
-      whenGiven.push("let o = 0;", p.options.map((o, i) => `if (${v} === ${literal(o)}) o = ${i};`).join(" else ") + ` else ${bail}`, "answered++;");
+      whenGiven.push("let o = 0;", p.options.map((o, i) => `if (${v} === ${literal(o)}) o = ${i};`).join(" else ") + ` else ${bail}`, ...answer);
       if (p.criticalBit !== 0) whenGiven.push(`criticalMask |= C${slot}[o];`);
     } else {
       // Free text counts as no answer for the speed check; an empty text is blank.
       whenGiven.push(`if (${v}.length > ${MAX_TEXT}) ${bail}`);
+      if (always) whenGiven.push(`if (${v} === "") ${bail}`);
     }
+    if (p.attention !== undefined) whenGiven.push(`if (${v} !== ${literal(p.attention)}) attentionFailed = true;`);
     const whenBlank: string[] = [];
-    if (p.rated) whenBlank.push("atMin = atMax = false;");
-    if (p.attention !== undefined) {
-      whenGiven.push(`if (${v} !== ${literal(p.attention)}) attentionFailed = true;`);
-      whenBlank.push("attentionFailed = true;");
+    if (!always) {
+      if (p.rated) whenBlank.push("blankRated = true;");
+      if (p.attention !== undefined) whenBlank.push("attentionFailed = true;");
+      if (p.required) later.push(`if (${shown(p)}) { if (${text ? `(${v} === undefined || ${v} === "")` : `${v} === undefined`}) ${bail} required++; }`);
     }
-    const blank = text ? `(${v} === undefined || ${v} === "")` : `${v} === undefined`;
-    if (p.requiredAlways === 1) {
-      whenGiven.push(text ? `if (${v} === "") ${bail} required++;` : "required++;");
-      whenBlank.push(bail);
-    } else if (p.required) later.push(`if (${shown(p)}) { if (${blank}) ${bail} required++; }`);
     const test = numbered ? `typeof ${v} === "number"` : `typeof ${v} === "string"`;
-    body.push(`const ${v} = given[${literal(p.id)}];`, `if (${test}) { ${whenGiven.join(" ")} } else if (${v} !== undefined) ${bail} else { ${whenBlank.join(" ")} }`);
+    const otherwise = always ? bail : `if (${v} !== undefined) ${bail}${whenBlank.length === 0 ? "" : ` else { ${whenBlank.join(" ")} }`}`;
+    body.push(`const ${v} = given[${literal(p.id)}];`, `if (${test}) { ${whenGiven.join(" ")} } else ${otherwise}`);
   }
   const tables = plan.items.map((p) => p.table);
   const bits = plan.items.map((p) => p.criticalBits);
@@ -621,14 +639,14 @@ function compileReader(plan: InstrumentPlan): InstrumentPlan["read"] | null {
     `if (typeof given !== "object" || given === null) ${bail}`,
     "const proto = getPrototypeOf(given);",
     `if (proto !== objectPrototype && proto !== null) ${bail}`,
-    "let total = 0, answered = 0, criticalMask = 0, atMin = true, atMax = true, attentionFailed = false, required = 0, present = 0;",
+    `let total = 0, answered = ${answered}, criticalMask = 0, ratedSum = 0, blankRated = false, attentionFailed = false, required = ${required}, present = ${present};`,
     ...body,
     ...later,
     "let keys = 0;",
     "for (const _ in given) keys++;",
     `if (keys !== present) ${bail}`,
     "plan.unknown = 0; plan.valuesOk = true; plan.total = total; plan.answered = answered; plan.criticalMask = criticalMask;",
-    `plan.side = ${plan.rated.length === 0 ? NONE : `atMax ? ${MAX} : atMin ? ${MIN} : ${NONE}`};`,
+    `plan.side = ${plan.rated.length === 0 ? NONE : `blankRated ? ${NONE} : ratedSum === ${highest} ? ${MAX} : ratedSum === 0 ? ${MIN} : ${NONE}`};`,
     "plan.attentionFailed = attentionFailed; plan.required = required; plan.missing = undefined; plan.scoredMissing = undefined;",
     ...sharedResult(plan),
     "const vals = plan.vals;",
