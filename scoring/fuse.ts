@@ -44,6 +44,10 @@ export interface FuseInput {
 
 export interface FuseContext {
   readonly policy: TierPolicy;
+  /**
+   * The instrument each score result's id means. Data, like the instruments and the policy: fuse remembers
+   * what it found in the map last used, so a map is not changed once in use (make a new map instead).
+   */
   readonly instruments: ReadonlyMap<string, Instrument>;
   /** SD and reliability per instrument for the reliable change index (see change.ts changeReference). */
   readonly changeReference: Readonly<Record<string, { readonly sd: number; readonly reliability: number } | undefined>>;
@@ -226,11 +230,14 @@ function severityOf(selfReport: Readonly<Record<string, ScoreResult>>, observati
 }
 
 /**
- * The plans of the instruments met last at each position of a score record: records list a battery's
- * instruments in the same order, so the plan is found by one comparison rather than a look-up.
+ * The plans of the instruments met last at each position of a score record, with the instrument map they
+ * were found in: records list a battery's instruments in the same order, so the plan is found by two
+ * comparisons rather than a look-up (FuseContext.instruments: a map is not changed once in use).
  */
-const seenInstruments: (Instrument | undefined)[] = [];
-const seenPlans: InstrumentPlan[] = [];
+let seenIn: ReadonlyMap<string, Instrument> | undefined;
+const seenIds: (string | undefined)[] = [];
+/** Null: the map has no instrument with that id. */
+const seenPlans: (InstrumentPlan | null)[] = [];
 const SEEN = 16;
 
 /**
@@ -239,18 +246,23 @@ const SEEN = 16;
  */
 function severityShare(r: ScoreResult, instruments: ReadonlyMap<string, Instrument>, k: number): number {
   if (r.kind !== "scored") return 0;
-  const inst = instruments.get(r.instrument);
-  if (!inst) return 0;
-  let plan: InstrumentPlan;
-  if (k >= 0 && k < SEEN && seenInstruments[k] === inst) plan = seenPlans[k]!;
+  const id = r.instrument;
+  let plan: InstrumentPlan | null;
+  // seenPlans[k] is set whenever seenIds[k] is.
+  if (k >= 0 && k < SEEN && seenIds[k] === id && seenIn === instruments) plan = seenPlans[k] as InstrumentPlan | null;
   else {
-    plan = planOf(inst);
+    const inst = instruments.get(id);
+    plan = inst ? planOf(inst) : null;
     if (k >= 0 && k < SEEN) {
-      seenInstruments[k] = inst;
+      if (seenIn !== instruments) {
+        seenIn = instruments;
+        seenIds.length = 0;
+      }
+      seenIds[k] = id;
       seenPlans[k] = plan;
     }
   }
-  if (plan.method !== "sum" || plan.direction === "none") return 0;
+  if (plan === null || plan.method !== "sum" || plan.direction === "none") return 0;
   const max = plan.maxTotal;
   if (max === 0) return 0;
   return plan.direction === "wellbeing" ? 1 - r.total / max : r.total / max;

@@ -352,6 +352,33 @@ describe("the compiled scoring path gives what the reference gives", () => {
     );
   });
 
+  it("fuses with each context's own instrument map, whichever map came before, as the reference does", () => {
+    // Severity and change take each result's instrument from the context's map. fuse.ts remembers what it
+    // found in the last map; these maps give other instruments (or none) for the same ids, in any order.
+    const [phq9, gad7] = ["phq9", "gad7"].map(byId) as [Instrument, Instrument];
+    const maps: ReadonlyMap<string, Instrument>[] = [
+      instruments,
+      new Map([...instruments, ["phq9", defineInstrument({ ...gad7, id: "phq9" })]]),
+      new Map([...instruments].filter(([id]) => id !== "who5")),
+      new Map([...instruments, ["who5", phq9]]),
+    ];
+    fc.assert(
+      fc.property(fc.array(fc.constantFrom(...maps.keys()), { minLength: 2, maxLength: 6 }), batteryAnswers(secondary), batteryAnswers(secondary), (order, now, before) => {
+        const wave = (answers: Record<string, Answers | undefined>, day: number): WaveResult => ({
+          scores: scoreBattery(secondary, answers, { level: "secondary" }),
+          validity: null,
+          submittedAt: new Date(Date.UTC(2026, 2, day)),
+        });
+        const input = { studentId: "s-1", current: wave(now, 2), previous: wave(before, 1), observations: [], keyPopulation: [], openCase: null };
+        for (const m of order) {
+          const ctx: FuseContext = { policy: policyList[0]!, instruments: maps[m]!, changeReference };
+          same(fuseStudent(input, ctx), reference.fuseStudent(input, ctx));
+        }
+      }),
+      { numRuns: 200 },
+    );
+  });
+
   it("gives the same tier for hand-made score results (any band, missing fields, every policy)", () => {
     const anyResult: fc.Arbitrary<ScoreResult> = fc.oneof(
       fc.record({
