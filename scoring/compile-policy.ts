@@ -433,17 +433,17 @@ export interface ChangeOutcome {
  */
 export function compileChanges(ids: readonly string[]): CompiledChanges {
   const unique = [...new Set(ids)];
-  const memos = unique.map(() => new Changes());
+  const memos = unique.map((id) => new Changes(id));
   const steps = unique.map((id, k) => {
     const key = literal(id);
     return [
       `n = now[${key}]; b = before[${key}];`,
       `if (n?.kind === "scored" && b?.kind === "scored") {`,
-      `inst = instruments.get(${key}); ref = reference[${key}];`,
-      `if (inst && ref && ref.sd > 0 && ref.reliability >= 0 && ref.reliability < 1) { d = inst.direction; if (d !== "none") {`,
-      `c = M${k}.of(b, n, ref.sd, ref.reliability, d); out[${key}] = c;`,
-      `if (c.rci.direction === "deteriorated") worse = worse.length === 0 ? [${key}] : [...worse, ${key}];`,
-      "} }",
+      `d = M${k}.directionIn(instruments); ref = reference[${key}];`,
+      `if (d !== undefined && d !== "none" && ref && ref.sd > 0 && ref.reliability >= 0 && ref.reliability < 1) {`,
+      `out[${key}] = M${k}.of(b, n, ref.sd, ref.reliability, d);`,
+      `if (M${k}.worse) worse = worse.length === 0 ? [${key}] : [...worse, ${key}];`,
+      "}",
       "}",
     ].join(" ");
   });
@@ -452,7 +452,7 @@ export function compileChanges(ids: readonly string[]): CompiledChanges {
     ...memos.map((_m, k) => `const M${k} = memos[${k}];`),
     "return function changes(now, before, instruments, reference, outcome) {",
     "const out = {};",
-    "let n, b, inst, ref, d, c, worse = EMPTY;",
+    "let n, b, ref, d, worse = EMPTY;",
     ...steps,
     "outcome.change = out; outcome.deteriorated = worse;",
     "};",
@@ -467,50 +467,103 @@ const REMEMBERED_TOTALS = 64;
 /** Whether a total is one whose changes are remembered (a whole number, not -0, which a change would show). */
 const remembered = (total: number): boolean => total >= 0 && total < REMEMBERED_TOTALS && (total | 0) === total && !Object.is(total, -0);
 
-/** A remembered change and what it was made from besides the two totals. */
-interface Kept {
-  readonly sd: number;
-  readonly reliability: number;
-  readonly direction: string;
-  readonly beforePercent: number | undefined;
-  readonly afterPercent: number | undefined;
-  readonly change: InstrumentChange;
+/** `ChangeTable.state` of a pair of totals: nothing kept (0), a change without percentage points, one with them; WORSE is a bit. */
+const KEPT = 1;
+const KEPT_PERCENTS = 2;
+const WORSE = 4;
+
+/** The changes remembered under one reference, by pair of totals, in flat arrays. */
+class ChangeTable {
+  readonly state = new Uint8Array(REMEMBERED_TOTALS * REMEMBERED_TOTALS);
+  readonly kept: (InstrumentChange | undefined)[] = new Array<undefined>(REMEMBERED_TOTALS * REMEMBERED_TOTALS).fill(undefined);
+  /** The percentages of the changes kept with them (made with the first one). */
+  beforePercent: Float64Array | undefined = undefined;
+  afterPercent: Float64Array | undefined = undefined;
+
+  constructor(
+    readonly sd: number,
+    readonly reliability: number,
+    readonly direction: string,
+  ) {}
 }
 
+/** References remembered at once per instrument (a district's waves pair up a few ways). */
+const TABLES = 4;
+
 /**
- * One instrument's change between two scored results, remembered by the two totals: a wave repeats the
- * same pairs of totals, and the change is a function of them, the reference and, for WHO-5, the two
- * percentages. A remembered change is frozen and shared, like score.ts's common results.
+ * One instrument's change between two scored results. A wave repeats the same pairs of totals under one
+ * reference, and the change is a function of the two totals, the reference and, for WHO-5, the two
+ * percentages, so the changes of the last few references are remembered by the pair of totals, in flat
+ * arrays (a wave's lookups go to a few cache lines rather than to scattered objects). A remembered change is
+ * frozen and shared, like score.ts's common results.
  */
 class Changes {
-  private readonly kept: (Kept | undefined)[] = new Array<undefined>(REMEMBERED_TOTALS * REMEMBERED_TOTALS).fill(undefined);
+  private readonly tables: ChangeTable[] = [];
+  private next = 0;
+  /** Whether the change `of` gave last is reliably worse (the compiled step reads it right after). */
+  worse = false;
+  /** The map `directionIn` looked in last, and the direction it found (a map is data: FuseContext.instruments). */
+  private map: ReadonlyMap<string, Instrument> | undefined = undefined;
+  private mapDirection: Instrument["direction"] | undefined = undefined;
+
+  constructor(private readonly id: string) {}
+
+  /** The direction of the instrument the map has under this id, or undefined when it has none. */
+  directionIn(instruments: ReadonlyMap<string, Instrument>): Instrument["direction"] | undefined {
+    if (instruments !== this.map) {
+      this.map = instruments;
+      this.mapDirection = instruments.get(this.id)?.direction;
+    }
+    return this.mapDirection;
+  }
 
   of(before: Scored, now: Scored, sd: number, reliability: number, direction: "symptom" | "wellbeing"): InstrumentChange {
     const x1 = before.total;
     const x2 = now.total;
+    const p1 = before.percent;
+    const p2 = now.percent;
     const index = remembered(x1) && remembered(x2) ? x1 * REMEMBERED_TOTALS + x2 : -1;
+    const table = this.table(sd, reliability, direction);
+    // A change has percentage points when both results have a percentage.
+    const percents = p1 !== undefined && p2 !== undefined;
     if (index >= 0) {
-      const hit = this.kept[index];
-      if (
-        hit !== undefined &&
-        hit.sd === sd &&
-        hit.reliability === reliability &&
-        hit.direction === direction &&
-        Object.is(hit.beforePercent, before.percent) &&
-        Object.is(hit.afterPercent, now.percent)
-      ) {
-        return hit.change;
+      const state = table.state[index]!;
+      const kept = state & ~WORSE;
+      if (kept === KEPT ? !percents : kept === KEPT_PERCENTS && Object.is(table.beforePercent![index], p1) && Object.is(table.afterPercent![index], p2)) {
+        this.worse = (state & WORSE) !== 0;
+        return table.kept[index]!;
       }
     }
     const rci = reliableChangeIndex({ before: x1, after: x2, sd, reliability, direction });
-    const change: InstrumentChange =
-      now.percent !== undefined && before.percent !== undefined
-        ? { before: x1, after: x2, rci, percentPoints: who5PercentChange(before.percent, now.percent) }
-        : { before: x1, after: x2, rci };
+    const change: InstrumentChange = percents ? { before: x1, after: x2, rci, percentPoints: who5PercentChange(p1, p2) } : { before: x1, after: x2, rci };
+    this.worse = rci.direction === "deteriorated";
     if (index < 0) return change;
     Object.freeze(rci);
     if (change.percentPoints) Object.freeze(change.percentPoints);
-    this.kept[index] = { sd, reliability, direction, beforePercent: before.percent, afterPercent: now.percent, change: Object.freeze(change) };
+    table.kept[index] = Object.freeze(change);
+    // A Float64Array keeps a number exactly; a percentage that is not a number (a result from elsewhere)
+    // is kept as the number it counts as in the change, and found only by that number.
+    if (percents) {
+      (table.beforePercent ??= new Float64Array(REMEMBERED_TOTALS * REMEMBERED_TOTALS))[index] = p1;
+      (table.afterPercent ??= new Float64Array(REMEMBERED_TOTALS * REMEMBERED_TOTALS))[index] = p2;
+    }
+    table.state[index] = (percents ? KEPT_PERCENTS : KEPT) | (this.worse ? WORSE : 0);
     return change;
+  }
+
+  /** The table of this reference; a new one replaces the oldest when there are TABLES already. */
+  private table(sd: number, reliability: number, direction: string): ChangeTable {
+    const tables = this.tables;
+    for (let i = 0; i < tables.length; i++) {
+      const t = tables[i]!;
+      if (t.sd === sd && t.reliability === reliability && t.direction === direction) return t;
+    }
+    const t = new ChangeTable(sd, reliability, direction);
+    if (tables.length < TABLES) tables.push(t);
+    else {
+      tables[this.next] = t;
+      this.next = (this.next + 1) % TABLES;
+    }
+    return t;
   }
 }

@@ -379,6 +379,53 @@ describe("the compiled scoring path gives what the reference gives", () => {
     );
   });
 
+  it("works out the change of repeated pairs of totals, under references that come and go, as the reference does", () => {
+    // compile-policy.ts remembers changes by pair of totals for the last few references; these waves repeat
+    // pairs (small totals), change references among more than it keeps, and give WHO-5 percentages that
+    // are missing on one side or both, or are not the total's.
+    const references = [0.86, 0.9, 0.7, 0.5, 0.86, 0.95].map((reliability, i) => ({ phq9: { sd: 4.6 + (i % 3), reliability }, gad7: { sd: 4.1, reliability }, who5: { sd: 5.2, reliability } }));
+    const result = (instrument: string, total: number, percent: number | undefined): ScoreResult => ({
+      kind: "scored",
+      instrument,
+      total,
+      band: "minimal",
+      critical: [],
+      ...(percent !== undefined && { percent }),
+    });
+    const total = fc.oneof({ arbitrary: fc.integer({ min: 0, max: 8 }), weight: 8 }, fc.constantFrom(63, 64, 2.5, -1, -0));
+    const percent = fc.oneof({ arbitrary: fc.constant("total" as const), weight: 4 }, { arbitrary: fc.constant(undefined), weight: 3 }, fc.constantFrom(0, 100, -0, 40.5));
+    // The change step also remembers each id's direction in the last map: PHQ-9's id for a well-being scale, no GAD-7.
+    const maps: ReadonlyMap<string, Instrument>[] = [instruments, new Map([...instruments, ["phq9", byId("who5")]]), new Map([...instruments].filter(([id]) => id !== "gad7"))];
+    const waves = fc.record({
+      before: fc.tuple(total, total, total, percent),
+      after: fc.tuple(total, total, total, percent),
+      reference: fc.nat(references.length - 1),
+      map: fc.oneof({ arbitrary: fc.constant(0), weight: 4 }, fc.nat(maps.length - 1)),
+    });
+    const scoresOf = ([phq9, gad7, who5, p]: [number, number, number, number | "total" | undefined]) => ({
+      phq9: result("phq9", phq9, undefined),
+      gad7: result("gad7", gad7, undefined),
+      who5: result("who5", who5, p === "total" ? Math.min(100, Math.max(0, who5 * 4)) : p),
+    });
+    fc.assert(
+      fc.property(fc.array(waves, { minLength: 10, maxLength: 40 }), (list) => {
+        for (const w of list) {
+          const input = {
+            studentId: "s-1",
+            current: { scores: scoresOf(w.after), validity: null, submittedAt: new Date(Date.UTC(2026, 2, 2)) },
+            previous: { scores: scoresOf(w.before), validity: null, submittedAt: new Date(Date.UTC(2026, 2, 1)) },
+            observations: [],
+            keyPopulation: [],
+            openCase: null,
+          };
+          const ctx: FuseContext = { policy: policyList[0]!, instruments: maps[w.map]!, changeReference: references[w.reference]! };
+          same(fuseStudent(input, ctx), reference.fuseStudent(input, ctx));
+        }
+      }),
+      { numRuns: 200 },
+    );
+  });
+
   it("gives the same tier for hand-made score results (any band, missing fields, every policy)", () => {
     const anyResult: fc.Arbitrary<ScoreResult> = fc.oneof(
       fc.record({
