@@ -476,7 +476,7 @@ const WORSE = 4;
 class ChangeTable {
   readonly state = new Uint8Array(REMEMBERED_TOTALS * REMEMBERED_TOTALS);
   readonly kept: (InstrumentChange | undefined)[] = new Array<undefined>(REMEMBERED_TOTALS * REMEMBERED_TOTALS).fill(undefined);
-  /** The percentages of the changes kept with them (made with the first one). */
+  /** The two percentages of each change kept with percentage points (made when the first one is kept). */
   beforePercent: Float64Array | undefined = undefined;
   afterPercent: Float64Array | undefined = undefined;
 
