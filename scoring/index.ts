@@ -7,9 +7,8 @@
 export type { AnswerValue, Answers, ScoreOptions, ScoreProblem, ScoreResult, SubscaleScore } from "./score";
 export { concernItems, criticalItems, isShown, missingItems, scoreBattery, scoreInstrument } from "./score";
 export type { PageTiming, ValidityCode, ValidityParams, ValidityReason, ValidityResult } from "./validity";
-export { checkValidity } from "./validity";
 export type { ResponseResult } from "./response";
-export { scoreResponse } from "./response";
+export { checkValidity, scoreResponse } from "./response";
 export type { BandMatch, Condition, Rule, Tier as TierName, TierPolicyInput } from "./policy";
 export { parsePolicy, PolicyError, Tier, TierPolicy, TIERS, tierRank } from "./policy";
 export { defaultPolicy } from "./policies/default-v1";

@@ -3,8 +3,8 @@
  * of the whole response, from one reading of each instrument's answers.
  *
  * The same results as `scoreBattery` followed by `checkValidity` (tests/scoring/equivalence.test.ts checks
- * it); a server that receives a response needs both, and reading the answers once instead of twice is the
- * largest single saving when a district's wave is scored at once.
+ * it against the reference); a server that receives a response needs both, and reading the answers once
+ * instead of twice is the largest single saving when a district's wave is scored at once.
  */
 import type { Instrument } from "../instruments/schema";
 import type { InstrumentPlan } from "./plan";
@@ -13,7 +13,7 @@ import { literal } from "./source";
 import type { Answers, ScoreOptions, ScoreResult } from "./score";
 import { isAnswersObject, NO_ANSWERS, scoreRead, wrongTypeResult } from "./score";
 import type { PageTiming, ValidityParams, ValidityResult } from "./validity";
-import { startTally, tallyRead, tallyResult, uniqueIds } from "./validity";
+import { validityOf } from "./validity";
 
 /** What `scoreResponse` gives: the scores by instrument id and the validity of the response. */
 export interface ResponseResult {
@@ -38,10 +38,22 @@ export function scoreResponse(
   params: ValidityParams,
   options: ScoreOptions = NO_OPTIONS,
 ): ResponseResult {
-  startTally();
-  const battery = batteryOf(instruments);
-  const scores = battery.scorer(answers, options);
-  return { scores, validity: tallyResult(instruments, answers, pages, params, battery.unique) };
+  return batteryOf(instruments).respond(answers, pages, params, options);
+}
+
+/**
+ * Checks the quality of one battery response (validity.ts has the checks).
+ * @param instruments the battery's instruments, in page order
+ * @param answers answers by instrument id
+ * @param pages per-page timings; pages without timings are left out of the speed check
+ */
+export function checkValidity(
+  instruments: readonly Instrument[],
+  answers: Readonly<Record<string, Answers | undefined>>,
+  pages: readonly PageTiming[],
+  params: ValidityParams,
+): ValidityResult {
+  return batteryOf(instruments).respond(answers, pages, params, NO_OPTIONS).validity;
 }
 
 /** Scores one instrument's answers just read into its plan; a missing or null answers object is all blank. */
@@ -50,19 +62,19 @@ function scoreGiven(inst: Instrument, plan: InstrumentPlan, given: Answers | und
   return isAnswersObject(scored) ? scoreRead(plan, scored, options) : wrongTypeResult(inst);
 }
 
-/**
- * The loop of `scoreResponse` over one battery's instruments, unrolled: for each instrument in turn, its
- * answers are read into its plan (`readAnswers`; both steps read a missing or null answers object as all
- * blank), scored unless it is unscored, and tallied for validity; the scores record is one object literal.
- */
-type BatteryScorer = (answers: Readonly<Record<string, Answers | undefined>>, options: ScoreOptions) => Record<string, ScoreResult>;
+/** `scoreResponse` for one battery, compiled. */
+type Respond = (answers: Readonly<Record<string, Answers | undefined>>, pages: readonly PageTiming[], params: ValidityParams, options: ScoreOptions) => ResponseResult;
 
 /**
- * Compiles the battery's scorer. Reading each instrument's answers and storing its result by name, in
- * straight-line code, spares a lookup by computed key at each step; instrument ids reach the source only
- * through source.ts `literal`.
+ * Compiles a battery's `scoreResponse` into straight-line code. For each instrument in turn, its answers are
+ * read into its plan (`readAnswers`; a missing or null answers object reads as all blank), scored unless it
+ * is unscored, and its validity facts added up in locals: answered choice items (0 when the answers object is
+ * missing or falsy, so the speed check skips its pages), required items left blank, a failed attention item,
+ * a scale all at one extreme (its direction is known here; a scale without rated items never is). The speed check finds each page's instrument
+ * among the battery's ids (the first with that id), and the scores record is one object literal. Instrument
+ * ids reach the source only through source.ts `literal`.
  */
-function compileScorer(instruments: readonly Instrument[]): BatteryScorer {
+function compileBattery(instruments: readonly Instrument[]): Respond {
   const plans = instruments.map(planOf);
   const steps: string[] = [];
   const fields: string[] = [];
@@ -75,23 +87,50 @@ function compileScorer(instruments: readonly Instrument[]): BatteryScorer {
       steps.push(`given = answers[${id}];`, `const r${i} = R${i}(P${i}, given) ?? scoreGiven(instruments[${i}], P${i}, given, options);`);
       fields.push(`${id}: r${i}`);
     }
-    steps.push(`tallyRead(${i}, P${i}, given);`);
+    steps.push(
+      `const a${i} = given ? P${i}.answered : 0;`,
+      `if (P${i}.missing !== undefined) blank += P${i}.missing.length;`,
+      `required += P${i}.required;`,
+      `if (P${i}.attentionFailed) attentionFailed = true;`,
+    );
+    if (plan.direction !== "none" && plan.rated.length > 0) steps.push(`if (given && P${i}.side !== 0) sides |= P${i}.side${plan.direction === "wellbeing" ? "" : " << 2"};`);
   });
+  // Each id with the first instrument that has it (ids may repeat in a hand-made battery).
+  const first = new Map<string, number>();
+  plans.forEach((plan, i) => first.has(plan.id) || first.set(plan.id, i));
+  const answeredOn = [...first].map(([id, i]) => `id === ${literal(id)} ? a${i} : `).join("") + "0";
   const constants = plans.map((_plan, i) => `const P${i} = plans[${i}], R${i} = plans[${i}].read;`);
-  const source = ['"use strict";', ...constants, "return function score(answers, options) {", "let given;", ...steps, `return {${fields.join(", ")}};`, "};"].join("\n");
-  return new Function("plans", "instruments", "scoreGiven", "tallyRead", source)(plans, instruments.slice(), scoreGiven, tallyRead) as BatteryScorer;
+  const source = [
+    '"use strict";',
+    ...constants,
+    "return function respond(answers, pages, params, options) {",
+    "let given, blank = 0, required = 0, attentionFailed = false, sides = 0;",
+    ...steps,
+    "let ms = 0, items = 0;",
+    "for (let i = 0; i < pages.length; i++) {",
+    "const page = pages[i];",
+    "const id = page.instrument;",
+    `const answered = ${answeredOn};`,
+    "if (answered === 0 || !(page.endedAt >= page.startedAt)) continue;",
+    "ms += page.endedAt - page.startedAt;",
+    "items += answered;",
+    "}",
+    "const facts = { secondsPerItem: items === 0 ? undefined : ms / 1000 / items, blank, required, attentionFailed, sides };",
+    `return { scores: {${fields.join(", ")}}, validity: validityOf(instruments, answers, params, facts) };`,
+    "};",
+  ].join("\n");
+  return new Function("plans", "instruments", "scoreGiven", "validityOf", source)(plans, instruments.slice(), scoreGiven, validityOf) as Respond;
 }
 
-/** A battery's instruments, its compiled scorer, and whether no two instruments have the same id. */
+/** A battery's instruments and its compiled `scoreResponse`. */
 interface Battery {
   readonly instruments: readonly Instrument[];
-  readonly scorer: BatteryScorer;
-  readonly unique: boolean;
+  readonly respond: Respond;
 }
 
 /** Compiled batteries by their first instrument (a district has a handful of batteries). */
 const batteries = new WeakMap<Instrument, Battery[]>();
-const NO_INSTRUMENTS: Battery = { instruments: [], scorer: () => ({}), unique: true };
+const NO_INSTRUMENTS: Battery = { instruments: [], respond: compileBattery([]) };
 let last: Battery | undefined;
 
 /** Whether two lists hold the same instruments (the same objects) in the same order. */
@@ -101,7 +140,7 @@ function sameInstruments(a: readonly Instrument[], b: readonly Instrument[]): bo
   return true;
 }
 
-/** The battery, its scorer compiled on first use; callers may pass a new list for the same battery each time. */
+/** The battery, compiled on first use; callers may pass a new list for the same battery each time. */
 function batteryOf(instruments: readonly Instrument[]): Battery {
   if (instruments.length === 0) return NO_INSTRUMENTS;
   if (last !== undefined && sameInstruments(last.instruments, instruments)) return last;
@@ -109,7 +148,8 @@ function batteryOf(instruments: readonly Instrument[]): Battery {
   let known = batteries.get(first);
   if (known === undefined) batteries.set(first, (known = []));
   let found = known.find((k) => sameInstruments(k.instruments, instruments));
-  if (found === undefined) known.push((found = { instruments: instruments.slice(), scorer: compileScorer(instruments), unique: uniqueIds(instruments) }));
+  if (found === undefined) known.push((found = { instruments: instruments.slice(), respond: compileBattery(instruments) }));
   last = found;
   return found;
 }
+
