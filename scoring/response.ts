@@ -8,7 +8,7 @@
  */
 import type { Instrument } from "../instruments/schema";
 import type { InstrumentPlan } from "./plan";
-import { planOf } from "./plan";
+import { NONE, planOf } from "./plan";
 import { literal } from "./source";
 import type { Answers, ScoreOptions, ScoreResult } from "./score";
 import { isAnswersObject, NO_ANSWERS, scoreRead, wrongTypeResult } from "./score";
@@ -68,11 +68,11 @@ type Respond = (answers: Readonly<Record<string, Answers | undefined>>, pages: r
 /**
  * Compiles a battery's `scoreResponse` into straight-line code. For each instrument in turn, its answers are
  * read into its plan (`readAnswers`; a missing or null answers object reads as all blank), scored unless it
- * is unscored, and its validity facts added up in locals: answered choice items (0 when the answers object is
- * missing or falsy, so the speed check skips its pages), required items left blank, a failed attention item,
- * a scale all at one extreme (its direction is known here; a scale without rated items never is). The speed check finds each page's instrument
- * among the battery's ids (the first with that id), and the scores record is one object literal. Instrument
- * ids reach the source only through source.ts `literal`.
+ * is unscored, and its validity facts added up in locals: answered choice items (0 when the answers object
+ * is missing or falsy, so the speed check skips its pages), required items left blank, a failed attention
+ * item, a scale all at one extreme (its direction is known here; a scale without rated items never is).
+ * The speed check finds each page's instrument among the battery's ids (the first with that id), and the
+ * scores record is one object literal. Instrument ids reach the source only through source.ts `literal`.
  */
 function compileBattery(instruments: readonly Instrument[]): Respond {
   const plans = instruments.map(planOf);
@@ -93,7 +93,7 @@ function compileBattery(instruments: readonly Instrument[]): Respond {
       `required += P${i}.required;`,
       `if (P${i}.attentionFailed) attentionFailed = true;`,
     );
-    if (plan.direction !== "none" && plan.rated.length > 0) steps.push(`if (given && P${i}.side !== 0) sides |= P${i}.side${plan.direction === "wellbeing" ? "" : " << 2"};`);
+    if (plan.direction !== "none" && plan.rated.length > 0) steps.push(`if (given && P${i}.side !== ${NONE}) sides |= P${i}.side${plan.direction === "wellbeing" ? "" : " << 2"};`);
   });
   // Each id with the first instrument that has it (ids may repeat in a hand-made battery).
   const first = new Map<string, number>();
