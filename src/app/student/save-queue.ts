@@ -33,7 +33,10 @@ export type SaveBody = Required<AutosaveBody>;
 export type SaveStatus =
   | { readonly kind: "saved" }
   | { readonly kind: "saving" }
-  /** The last try failed on the network (or the server was busy); the next try is in `retryInMs`. */
+  /**
+   * The last try failed on the network (or the server was busy); the next try is in `retryInMs`. The status
+   * stays while that try is in flight.
+   */
   | { readonly kind: "waiting"; readonly attempt: number; readonly retryInMs: number }
   /** The server refused the save for good (session expired, wave closed, already submitted). */
   | { readonly kind: "failed"; readonly status: number; readonly error: ApiError };
@@ -143,7 +146,8 @@ export function createSaveQueue(options: SaveQueueOptions): SaveQueue {
       key = { for: sending, from: acked, value: options.newKey(), seq };
     }
     const body = saveBody(acked, sending, key.value, key.seq);
-    setStatus({ kind: "saving" });
+    // A retry keeps "waiting" until it succeeds, so the offline note does not flicker with each try.
+    if (attempt === 0) setStatus({ kind: "saving" });
     inFlight = options.send(body).then((result) => {
       inFlight = null;
       if (result.ok) {

@@ -159,7 +159,8 @@ describe("createSaveQueue", () => {
     expect(srv.bodies).toHaveLength(4);
     expect(new Set(srv.bodies.map((b) => `${b.idempotencyKey}/${b.seq}`)).size).toBe(1);
     expect(srv.bodies[3]).toMatchObject({ answers: { phq9: { q1: 3 } }, currentPage: 1, pages: [visit("phq9", 100)] });
-    expect(statuses.at(-1)).toEqual({ kind: "saved" });
+    // "saving" once, then "waiting" through every retry (the offline note does not flicker), then "saved".
+    expect(statuses.map((s) => s.kind)).toEqual(["saving", "waiting", "waiting", "waiting", "saved"]);
   });
 
   it("folds answers given while offline into the next try, under a new key and seq", async () => {
